@@ -1,0 +1,125 @@
+package silo
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// MetaStore keeps the records of uploads, parts and files. Every state change is
+// one compare-and-set operation, so parallel requests (and several server
+// instances over one database) need no other lock and races settle here.
+//
+// Methods that take a project return ENOTFOUND for a record of another project.
+// Blobs that stop being referenced (parts of cancelled, expired or completed
+// uploads left out of the File, blobs of deleted or expired files) are queued as
+// garbage in the same operation, and deleted later by the reaper.
+type MetaStore interface {
+	// CreateUpload inserts the pending Upload u.
+	CreateUpload(ctx context.Context, u *Upload) error
+
+	// GetUpload returns the Upload, with its File when completed. ENOTFOUND.
+	GetUpload(ctx context.Context, project, id string) (*Upload, error)
+
+	// AddPart records p if its Upload is pending and not expired at now, and the
+	// sizes of the Upload's recorded parts plus p.Size do not exceed limit.
+	// ENOTFOUND; EUPLOADCOMPLETED, EUPLOADCANCELLED, EUPLOADEXPIRED (NotPendingError);
+	// EUPLOADTOOLARGE (param "data") when over limit.
+	AddPart(ctx context.Context, p *Part, now time.Time, limit int64) error
+
+	// ListParts returns the recorded parts of a pending Upload ordered by
+	// (Started, ID). ENOTFOUND for an unknown Upload.
+	ListParts(ctx context.Context, project, uploadID string) ([]*Part, error)
+
+	// CompleteUpload, if the Upload is pending and not expired at c.Now, marks it
+	// completed with c.PartIDs and c.MD5, inserts c.File, drops the Upload's part
+	// records and queues the blobs of the parts not among c.File.Blobs as garbage,
+	// all at once, and returns the completed Upload. Otherwise it changes nothing
+	// and returns the Upload as stored with NotPendingError for its status.
+	// ENOTFOUND.
+	CompleteUpload(ctx context.Context, c *Completion) (*Upload, error)
+
+	// CancelUpload, if the Upload is pending and not expired at now, marks it
+	// cancelled, drops its part records and queues their blobs as garbage, and
+	// returns it. Otherwise it returns the Upload as stored with NotPendingError
+	// for its status. ENOTFOUND.
+	CancelUpload(ctx context.Context, project, id string, now time.Time) (*Upload, error)
+
+	// ExpireUploads marks at most n pending Uploads whose expires_at has come at
+	// now as expired, dropping their part records and queueing their blobs as
+	// garbage. It returns how many it marked.
+	ExpireUploads(ctx context.Context, now time.Time, n int) (int, error)
+
+	// CreateFile inserts f. Files are listed in the order they were created.
+	CreateFile(ctx context.Context, f *File) error
+
+	// GetFile returns a File that is neither deleted nor expired at now. ENOTFOUND.
+	GetFile(ctx context.Context, project, id string, now time.Time) (*File, error)
+
+	// ListFiles returns a page of the project's files that are neither deleted
+	// nor expired at now, in creation order ("asc") or its reverse ("desc"),
+	// starting strictly after the file q.After (which may have been deleted or
+	// expired since; EINVALID with param "after" if it never was a file of the
+	// project), of at most q.Limit files, and whether more follow.
+	ListFiles(ctx context.Context, project string, q FileQuery, now time.Time) (*FileList, error)
+
+	// DeleteFile deletes a File that is not deleted or expired at now, queueing
+	// its blobs as garbage; a deleted File still anchors list cursors. ENOTFOUND.
+	DeleteFile(ctx context.Context, project, id string, now time.Time) error
+
+	// ExpireFiles deletes at most n Files whose expires_at has come at now, as
+	// DeleteFile does, and returns how many it deleted.
+	ExpireFiles(ctx context.Context, now time.Time, n int) (int, error)
+
+	// ClaimGarbage returns at most n blob keys queued as garbage before queuedBefore
+	// and not leased at now, and leases them until now+lease so that no other
+	// caller gets them meanwhile.
+	ClaimGarbage(ctx context.Context, queuedBefore, now time.Time, lease time.Duration, n int) ([]string, error)
+
+	// ForgetGarbage removes keys from the garbage queue once their blobs are gone.
+	ForgetGarbage(ctx context.Context, keys []string) error
+
+	// KnownBlobs returns which of keys the store references: as a part, as a
+	// File's blob, or as queued garbage. Blobs it does not know are orphans.
+	KnownBlobs(ctx context.Context, keys []string) (map[string]bool, error)
+
+	// Close releases the store.
+	Close() error
+}
+
+// Completion is one compare-and-set completion of an Upload.
+type Completion struct {
+	Project  string
+	UploadID string
+	PartIDs  []string
+	MD5      string
+	File     *File
+	Now      time.Time
+}
+
+// BlobStore keeps bytes under opaque keys. It knows nothing of uploads.
+// Keys are made of [A-Za-z0-9_-] and "/".
+type BlobStore interface {
+	// Put stores the bytes read from r under key, durably, and returns how many
+	// there were. If reading r fails, nothing is stored under key and the error
+	// from r is returned as it is (a size limit enforced by r aborts the Put).
+	// ESTORAGEFULL when the store is out of space.
+	Put(ctx context.Context, key string, r io.Reader) (int64, error)
+
+	// Open returns a reader of length bytes of the blob from offset; a length
+	// below 0 reads to the end. ENOTFOUND for a missing key.
+	Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
+
+	// Delete removes the blob; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+
+	// Close releases the store.
+	Close() error
+}
+
+// BlobLister is a BlobStore that can list its blobs, for the orphan sweep.
+type BlobLister interface {
+	// List calls fn for every stored blob with the time it was stored; a
+	// non-nil error from fn stops the listing and is returned.
+	List(ctx context.Context, fn func(key string, stored time.Time) error) error
+}
