@@ -1,0 +1,95 @@
+// Command silo is the Silo server (silo serve) and a command-line client whose
+// commands mirror the official openai CLI's upload and file commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// env is what every command gets from run: its streams and environment.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run is the testable main: it runs the command line args with the given
+// environment and streams, and returns when the command is done or ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:           "silo",
+		Short:         "Silo: a self-hosted OpenAI Uploads and Files API server, and its client",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{err}
+	})
+	root.AddCommand(serveCommand(e))
+	addClientCommands(root, e)
+	cmd, err := root.ExecuteContextC(ctx)
+	var ue usageError
+	if errors.As(err, &ue) || (err != nil && isCobraUsage(err)) {
+		fmt.Fprintf(stderr, "Error: %v\n\n%s", err, cmd.UsageString())
+		return usageError{err}
+	}
+	if err != nil && !errors.As(err, new(exitError)) {
+		fmt.Fprintf(stderr, "Error: %v\n", err)
+	}
+	return err
+}
+
+// usageError is a command line the program does not understand: exit status 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// exitError ends the program with a status after the command has already said
+// what went wrong (an API error: status 1).
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func exitCode(err error) int {
+	var ue usageError
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		return 2
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		return 1
+	}
+}
+
+// isCobraUsage reports whether err is cobra's complaint about the command line
+// (unknown command, wrong number of arguments) rather than a failure of the command.
+func isCobraUsage(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
