@@ -1,0 +1,227 @@
+package service
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding"
+	"encoding/hex"
+	"hash"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/silo-dev/silo"
+)
+
+// chains hash each pending Upload's parts as they arrive, chained in the order
+// the parts were started, so that a complete with md5 and the parts listed in
+// that order finds the digest ready instead of reading every byte again. The
+// chains live in this process only; a complete that finds no usable chain (on
+// another instance, after a restart, or with the parts in another order) makes
+// one sequential pass over the bytes it lacks.
+type chains struct {
+	mu sync.Mutex
+	m  map[string]*chain
+}
+
+// chain is the running digest of one Upload's parts.
+type chain struct {
+	mu       sync.Mutex
+	idle     *sync.Cond
+	expires  int64
+	inflight map[string]*silo.Part // parts being received, not yet recorded
+	ready    []*silo.Part          // recorded, not yet hashed, in (Started, ID) order
+	ids      []string              // hashed parts, in chain order
+	states   [][]byte              // states[i]: the md5 state after ids[:i+1]
+	h        hash.Hash
+	busy     bool
+	broken   bool
+}
+
+func newChains() *chains { return &chains{m: make(map[string]*chain)} }
+
+func (cs *chains) get(u *silo.Upload, create bool) *chain {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	c := cs.m[u.ID]
+	if c == nil && create {
+		c = &chain{expires: u.ExpiresAt, inflight: make(map[string]*silo.Part), h: md5.New()}
+		c.idle = sync.NewCond(&c.mu)
+		cs.m[u.ID] = c
+	}
+	return c
+}
+
+// forget drops the chain of an Upload that left pending.
+func (cs *chains) forget(uploadID string) {
+	cs.mu.Lock()
+	delete(cs.m, uploadID)
+	cs.mu.Unlock()
+}
+
+// prune drops the chains of Uploads expired at now (Unix seconds).
+func (cs *chains) prune(now int64) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for id, c := range cs.m {
+		if c.expires <= now {
+			delete(cs.m, id)
+		}
+	}
+}
+
+// started notes that p began arriving: no later part is hashed before it.
+func (cs *chains) started(u *silo.Upload, p *silo.Part) {
+	c := cs.get(u, true)
+	c.mu.Lock()
+	c.inflight[p.ID] = p
+	c.mu.Unlock()
+}
+
+// failed notes that p will not be recorded, and lets the chain go on without it.
+func (cs *chains) failed(s *Service, u *silo.Upload, p *silo.Part) {
+	if c := cs.get(u, false); c != nil {
+		c.mu.Lock()
+		delete(c.inflight, p.ID)
+		c.mu.Unlock()
+		c.advance(s)
+	}
+}
+
+// added notes that p is recorded and hashes whatever can now be hashed.
+func (cs *chains) added(s *Service, u *silo.Upload, p *silo.Part) {
+	c := cs.get(u, true)
+	c.mu.Lock()
+	delete(c.inflight, p.ID)
+	i, _ := slices.BinarySearchFunc(c.ready, p, partOrder)
+	c.ready = slices.Insert(c.ready, i, p)
+	c.mu.Unlock()
+	c.advance(s)
+}
+
+func partOrder(a, b *silo.Part) int {
+	if a.Started != b.Started {
+		if a.Started < b.Started {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a.ID < b.ID:
+		return -1
+	case a.ID > b.ID:
+		return 1
+	}
+	return 0
+}
+
+// next returns the part to hash next: the first ready one, unless a part that
+// started before it is still arriving.
+func (c *chain) next() *silo.Part {
+	if c.broken || len(c.ready) == 0 {
+		return nil
+	}
+	head := c.ready[0]
+	for _, p := range c.inflight {
+		if partOrder(p, head) < 0 {
+			return nil
+		}
+	}
+	return head
+}
+
+// advance starts a worker that hashes ready parts in order, unless one runs.
+func (c *chain) advance(s *Service) {
+	c.mu.Lock()
+	if c.busy || c.next() == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.busy = true
+	c.mu.Unlock()
+	go c.work(s)
+}
+
+func (c *chain) work(s *Service) {
+	buf := make([]byte, 256<<10)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := c.next(); p != nil; p = c.next() {
+		c.mu.Unlock()
+		err := hashBlob(s.blobs, c.h, p, buf)
+		var state []byte
+		if err == nil {
+			state, err = c.h.(encoding.BinaryMarshaler).MarshalBinary()
+		}
+		c.mu.Lock()
+		c.ready = c.ready[1:]
+		if err != nil {
+			c.broken = true // completion falls back to reading the bytes
+			break
+		}
+		c.ids = append(c.ids, p.ID)
+		c.states = append(c.states, state)
+	}
+	c.busy = false
+	c.idle.Broadcast()
+}
+
+func hashBlob(blobs silo.BlobStore, h hash.Hash, p *silo.Part, buf []byte) error {
+	rc, err := blobs.Open(context.Background(), p.BlobKey, 0, -1)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	n, err := io.CopyBuffer(h, rc, buf)
+	if err == nil && n != p.Size {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// prefix waits for the chain's worker to go idle and returns how many of the
+// first partIDs it has hashed, in that order, with the md5 state after them.
+func (c *chain) prefix(ctx context.Context, partIDs []string) (int, []byte) {
+	stop := context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		c.idle.Broadcast()
+		c.mu.Unlock()
+	})
+	defer stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.busy && ctx.Err() == nil {
+		c.idle.Wait()
+	}
+	n := 0
+	for n < len(partIDs) && n < len(c.ids) && c.ids[n] == partIDs[n] {
+		n++
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, c.states[n-1]
+}
+
+// digest returns the hex md5 of the listed parts' bytes: from the chain's state
+// as far as the chain matches the list, then by reading the rest in order.
+func (s *Service) digest(ctx context.Context, u *silo.Upload, partIDs []string, blobs []silo.BlobRef) (string, error) {
+	h := md5.New()
+	start := 0
+	if c := s.md5.get(u, false); c != nil {
+		if n, state := c.prefix(ctx, partIDs); n > 0 {
+			if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(state); err != nil {
+				return "", err
+			}
+			start = n
+		}
+	}
+	if start < len(blobs) {
+		rd := newBlobsReader(ctx, s.blobs, blobs[start:], 0, -1)
+		defer rd.Close()
+		if _, err := io.CopyBuffer(h, rd, make([]byte, 1<<20)); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

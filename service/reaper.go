@@ -1,0 +1,119 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/silo-dev/silo"
+)
+
+// batch is how many records one store call of the reaper handles.
+const batch = 100
+
+// ReapStats says what one round of the reaper did.
+type ReapStats struct {
+	ExpiredUploads int
+	ExpiredFiles   int
+	DeletedBlobs   int
+}
+
+// Reap does one round of cleanup: it marks expired Uploads, deletes expired
+// Files, and deletes the blobs queued as garbage longer ago than GarbageGrace.
+// Several processes may reap one store at once: the store's compare-and-set
+// operations and garbage leases keep them from doing the same work twice.
+func (s *Service) Reap(ctx context.Context) (ReapStats, error) {
+	var st ReapStats
+	now := s.now()
+	s.md5.prune(now.Unix())
+	for {
+		n, err := s.meta.ExpireUploads(ctx, now, batch)
+		st.ExpiredUploads += n
+		if err != nil || n < batch {
+			if err != nil {
+				return st, err
+			}
+			break
+		}
+	}
+	for {
+		n, err := s.meta.ExpireFiles(ctx, now, batch)
+		st.ExpiredFiles += n
+		if err != nil {
+			return st, err
+		}
+		if n < batch {
+			break
+		}
+	}
+	for {
+		keys, err := s.meta.ClaimGarbage(ctx, now.Add(-s.cfg.GarbageGrace), now, s.cfg.GarbageLease, batch)
+		if err != nil {
+			return st, err
+		}
+		done := keys[:0]
+		var errs []error
+		for _, k := range keys {
+			if err := s.blobs.Delete(ctx, k); err != nil {
+				errs = append(errs, err) // stays queued; retried after the lease
+				continue
+			}
+			done = append(done, k)
+		}
+		if len(done) > 0 {
+			if err := s.meta.ForgetGarbage(ctx, done); err != nil {
+				return st, err
+			}
+		}
+		st.DeletedBlobs += len(done)
+		if len(errs) > 0 {
+			return st, errors.Join(errs...)
+		}
+		if len(keys) < batch {
+			return st, nil
+		}
+	}
+}
+
+// SweepOrphans deletes the blobs stored before storedBefore that the metadata
+// store does not know: bytes written by a part or file whose record was never
+// made (a crash between the two). It does nothing if the blob store cannot
+// list. It returns how many blobs it deleted.
+func (s *Service) SweepOrphans(ctx context.Context, storedBefore time.Time) (int, error) {
+	lister, ok := s.blobs.(silo.BlobLister)
+	if !ok {
+		return 0, nil
+	}
+	var deleted int
+	var keys []string
+	flush := func() error {
+		known, err := s.meta.KnownBlobs(ctx, keys)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if !known[k] {
+				if err := s.blobs.Delete(ctx, k); err != nil {
+					return err
+				}
+				deleted++
+			}
+		}
+		keys = keys[:0]
+		return nil
+	}
+	err := lister.List(ctx, func(key string, stored time.Time) error {
+		if !stored.Before(storedBefore) {
+			return nil
+		}
+		keys = append(keys, key)
+		if len(keys) == batch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil && len(keys) > 0 {
+		err = flush()
+	}
+	return deleted, err
+}

@@ -1,0 +1,103 @@
+// Package service is the upload state machine written once over the two store
+// interfaces: size, order and md5 checks, expiry, and the reaper. It implements
+// silo.UploadService and silo.FileService.
+package service
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/silo-dev/silo"
+)
+
+// Config is the optional tuning of a Service. Zero fields take the defaults.
+type Config struct {
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// NewID makes ids from a prefix; default silo.NewID.
+	NewID func(prefix string) string
+	// UploadTTL is how long an Upload stays pending; default silo.DefaultUploadTTL.
+	UploadTTL time.Duration
+	// GarbageGrace is how long the blobs of a deleted File (and of left-out parts)
+	// are kept before the reaper deletes them, so that reads already under way
+	// finish. Local disk needs none (an open file outlives its name); object
+	// stores want minutes.
+	GarbageGrace time.Duration
+	// GarbageLease is how long a reaper holds the garbage it claimed before
+	// another reaper may claim it again; default one minute.
+	GarbageLease time.Duration
+}
+
+// Service implements silo.UploadService and silo.FileService over a MetaStore
+// and a BlobStore.
+type Service struct {
+	meta  silo.MetaStore
+	blobs silo.BlobStore
+	cfg   Config
+	md5   *chains
+}
+
+var (
+	_ silo.UploadService = (*Service)(nil)
+	_ silo.FileService   = (*Service)(nil)
+)
+
+// New returns a Service over the two stores.
+func New(meta silo.MetaStore, blobs silo.BlobStore, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = silo.NewID
+	}
+	if cfg.UploadTTL <= 0 {
+		cfg.UploadTTL = silo.DefaultUploadTTL
+	}
+	if cfg.GarbageLease <= 0 {
+		cfg.GarbageLease = time.Minute
+	}
+	return &Service{meta: meta, blobs: blobs, cfg: cfg, md5: newChains()}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now() }
+
+// project returns the project of the request, which the HTTP layer put in ctx.
+func project(ctx context.Context) (string, error) {
+	p := silo.ProjectFrom(ctx)
+	if p == "" {
+		return "", silo.Errorf(silo.EUNAUTHORIZED, "", "No project: the request carried no valid API key.")
+	}
+	return p, nil
+}
+
+// notFound gives a store's ENOTFOUND the parameter and message of the API.
+func notFound(err error, param, kind, id string) error {
+	if silo.ErrorCode(err) == silo.ENOTFOUND {
+		return silo.Errorf(silo.ENOTFOUND, param, "No %s found with id '%s'.", kind, id)
+	}
+	return err
+}
+
+// limitReader reads at most max bytes from r and fails with err as soon as r has
+// more, so a put of an oversized body stops at the limit and stores nothing.
+type limitReader struct {
+	r   io.Reader
+	n   int64 // bytes still allowed
+	err error
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return 0, l.err
+	}
+	if int64(len(p)) > l.n+1 {
+		p = p[:l.n+1]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	if l.n < 0 {
+		return 0, l.err
+	}
+	return n, err
+}

@@ -1,0 +1,211 @@
+package service
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/silo-dev/silo"
+)
+
+// CreateUpload creates a pending Upload that expires after the configured TTL.
+func (s *Service) CreateUpload(ctx context.Context, req *silo.UploadCreate) (*silo.Upload, error) {
+	proj, err := project(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := silo.CheckUploadCreate(req); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	u := &silo.Upload{
+		ID:        s.cfg.NewID(silo.UploadIDPrefix),
+		Project:   proj,
+		Bytes:     req.Bytes,
+		Filename:  req.Filename,
+		Purpose:   req.Purpose,
+		MimeType:  req.MimeType,
+		CreatedAt: now.Unix(),
+		ExpiresAt: now.Add(s.cfg.UploadTTL).Unix(),
+		Status:    silo.StatusPending,
+	}
+	if s.cfg.UploadTTL%time.Second != 0 {
+		// A TTL of a fraction of a second still expires at a whole second after
+		// creation, never before it.
+		u.ExpiresAt = u.CreatedAt + int64((s.cfg.UploadTTL+time.Second-1)/time.Second)
+	}
+	if req.ExpiresAfter != nil {
+		u.FileExpiresAfter = req.ExpiresAfter.Seconds
+	}
+	if err := s.meta.CreateUpload(ctx, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// AddPart streams data into a new blob and records it as a part of the Upload
+// if the Upload is still pending once the bytes are durable.
+func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) (*silo.Part, error) {
+	proj, err := project(ctx)
+	if err != nil {
+		return nil, err
+	}
+	started := s.now()
+	u, err := s.meta.GetUpload(ctx, proj, uploadID)
+	if err != nil {
+		return nil, notFound(err, "upload_id", "upload", uploadID)
+	}
+	if st := u.StatusAt(started); st != silo.StatusPending {
+		return nil, silo.NotPendingError(u.ID, st)
+	}
+	p := &silo.Part{
+		ID:       s.cfg.NewID(silo.PartIDPrefix),
+		UploadID: u.ID,
+		Project:  proj,
+		Started:  started.UnixNano(),
+	}
+	p.BlobKey = "parts/" + p.ID
+	s.md5.started(u, p)
+	tooLarge := silo.Errorf(silo.EPARTTOOLARGE, "data", "A part takes at most %d bytes (64 MiB); this one is larger. Split the file into smaller parts.", silo.MaxPartBytes)
+	n, err := s.blobs.Put(ctx, p.BlobKey, &limitReader{r: data, n: silo.MaxPartBytes, err: tooLarge})
+	if err != nil {
+		s.md5.failed(s, u, p)
+		return nil, err
+	}
+	p.Size = n
+	now := s.now()
+	p.CreatedAt = now.Unix()
+	if err := s.meta.AddPart(ctx, p, now, u.Bytes+silo.MaxPartBytes); err != nil {
+		// Nothing references the blob: it is ours to remove, even if the request
+		// was cancelled meanwhile.
+		s.blobs.Delete(context.WithoutCancel(ctx), p.BlobKey)
+		s.md5.failed(s, u, p)
+		if silo.ErrorCode(err) == silo.EUPLOADTOOLARGE {
+			return nil, silo.Errorf(silo.EUPLOADTOOLARGE, "data", "The parts of upload %s would hold more than %d bytes: its bytes (%d) plus one part of at most 64 MiB.", u.ID, u.Bytes+silo.MaxPartBytes, u.Bytes)
+		}
+		return nil, notFound(err, "upload_id", "upload", uploadID)
+	}
+	s.md5.added(s, u, p)
+	return p, nil
+}
+
+// CompleteUpload turns the listed parts, in order, into the Upload's File. It
+// copies no bytes: the File is the list of the parts' blobs.
+func (s *Service) CompleteUpload(ctx context.Context, uploadID string, partIDs []string, md5 string) (*silo.Upload, error) {
+	proj, err := project(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := silo.CheckMD5(md5); err != nil {
+		return nil, err
+	}
+	md5 = strings.ToLower(md5)
+	u, err := s.meta.GetUpload(ctx, proj, uploadID)
+	if err != nil {
+		return nil, notFound(err, "upload_id", "upload", uploadID)
+	}
+	now := s.now()
+	switch st := u.StatusAt(now); st {
+	case silo.StatusPending:
+	case silo.StatusCompleted:
+		if sameCompletion(u, partIDs, md5) {
+			return u, nil
+		}
+		return nil, silo.Errorf(silo.EUPLOADCOMPLETED, "", "Upload %s is already completed with another part list; it cannot be completed again differently.", u.ID)
+	default:
+		return nil, silo.NotPendingError(u.ID, st)
+	}
+	blobs, err := s.listedBlobs(ctx, u, partIDs)
+	if err != nil {
+		return nil, err
+	}
+	if md5 != "" {
+		got, err := s.digest(ctx, u, partIDs, blobs)
+		if err != nil {
+			return nil, err
+		}
+		if got != md5 {
+			return nil, silo.Errorf(silo.EMD5MISMATCH, "md5", "The md5 of the assembled bytes is %s, but the request gave %s; check the part order and the bytes sent.", got, md5)
+		}
+	}
+	now = s.now()
+	f := &silo.File{
+		ID:        s.cfg.NewID(silo.FileIDPrefix),
+		Project:   proj,
+		Bytes:     u.Bytes,
+		CreatedAt: now.Unix(),
+		Filename:  u.Filename,
+		Purpose:   u.Purpose,
+		ExpiresAt: silo.FileExpiresAt(u.Purpose, now.Unix(), u.FileExpiresAfter),
+		Blobs:     blobs,
+	}
+	done, err := s.meta.CompleteUpload(ctx, &silo.Completion{
+		Project: proj, UploadID: u.ID, PartIDs: partIDs, MD5: md5, File: f, Now: now,
+	})
+	if err != nil {
+		// Another identical complete may have won the race: that is success.
+		if silo.ErrorCode(err) == silo.EUPLOADCOMPLETED && done != nil && sameCompletion(done, partIDs, md5) {
+			return done, nil
+		}
+		return nil, notFound(err, "upload_id", "upload", uploadID)
+	}
+	s.md5.forget(u.ID)
+	return done, nil
+}
+
+// sameCompletion reports whether a retried complete asks for what completed u:
+// the same part ids, and the same md5 or none.
+func sameCompletion(u *silo.Upload, partIDs []string, md5 string) bool {
+	return slices.Equal(u.PartIDs, partIDs) && (md5 == "" || md5 == u.MD5)
+}
+
+// listedBlobs checks the part list against the Upload's recorded parts and
+// returns their blobs in the listed order. The Upload stays pending on error.
+func (s *Service) listedBlobs(ctx context.Context, u *silo.Upload, partIDs []string) ([]silo.BlobRef, error) {
+	parts, err := s.meta.ListParts(ctx, u.Project, u.ID)
+	if err != nil {
+		return nil, notFound(err, "upload_id", "upload", u.ID)
+	}
+	byID := make(map[string]*silo.Part, len(parts))
+	for _, p := range parts {
+		byID[p.ID] = p
+	}
+	seen := make(map[string]bool, len(partIDs))
+	blobs := make([]silo.BlobRef, 0, len(partIDs))
+	var sum int64
+	for _, id := range partIDs {
+		if seen[id] {
+			return nil, silo.Errorf(silo.EDUPLICATEPART, "part_ids", "Part %s is listed more than once; list each part once.", id)
+		}
+		seen[id] = true
+		p, ok := byID[id]
+		if !ok {
+			return nil, silo.Errorf(silo.EPARTNOTFOUND, "part_ids", "Part %s is not a part of upload %s.", id, u.ID)
+		}
+		sum += p.Size
+		blobs = append(blobs, silo.BlobRef{Key: p.BlobKey, Size: p.Size})
+	}
+	if sum != u.Bytes {
+		return nil, silo.Errorf(silo.EBYTESMISMATCH, "part_ids", "The listed parts hold %d bytes, but upload %s was created with bytes=%d.", sum, u.ID, u.Bytes)
+	}
+	return blobs, nil
+}
+
+// CancelUpload cancels a pending Upload; its parts become garbage.
+func (s *Service) CancelUpload(ctx context.Context, uploadID string) (*silo.Upload, error) {
+	proj, err := project(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.meta.CancelUpload(ctx, proj, uploadID, s.now())
+	if err != nil {
+		if silo.ErrorCode(err) == silo.EUPLOADCANCELLED && u != nil {
+			return u, nil
+		}
+		return nil, notFound(err, "upload_id", "upload", uploadID)
+	}
+	s.md5.forget(uploadID)
+	return u, nil
+}
