@@ -1,0 +1,61 @@
+// Package http serves the OpenAI Uploads and Files API over silo's services, in
+// the wire format the official SDKs expect, and implements the same services as
+// a client of such a server. Callers import it as shttp.
+package http
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/silo-dev/silo"
+)
+
+// Config is what NewHandler serves. Uploads and Files are required.
+type Config struct {
+	Uploads silo.UploadService
+	Files   silo.FileService
+	// Auth maps a bearer token to its project. Nil rejects every request, so a
+	// forgotten setting fails closed; NewKeyring makes one from a key list.
+	Auth func(token string) (project string, ok bool)
+	// Logger gets one line per request and every internal error with its
+	// request id. Nil discards.
+	Logger *slog.Logger
+	// Now is the clock for an Upload's status at response time. Nil: time.Now.
+	Now func() time.Time
+}
+
+// server holds a Config with its defaults filled in; its methods make the
+// handlers of routes.go.
+type server struct {
+	uploads silo.UploadService
+	files   silo.FileService
+	auth    func(string) (string, bool)
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// NewHandler returns the HTTP handler of the API: every route of routes.go
+// under /v1, and GET /healthz without a key.
+func NewHandler(cfg Config) http.Handler {
+	s := &server{
+		uploads: cfg.Uploads,
+		files:   cfg.Files,
+		auth:    cfg.Auth,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s.routes()
+}
+
+// fail answers with the envelope of err; idParam names the path's id for a
+// not-found error.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error, idParam string) {
+	writeError(w, r, s.log, err, idParam)
+}

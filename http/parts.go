@@ -1,0 +1,148 @@
+package http
+
+import (
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+
+	"github.com/silo-dev/silo"
+)
+
+// maxFieldBytes bounds a plain multipart field (purpose, expires_after[…]) and
+// any field we do not know, which is skipped but must not be endless.
+const maxFieldBytes = 64 << 10
+
+// addPart is POST /uploads/{upload_id}/parts: a multipart body whose field data
+// is streamed to the service as it arrives, never buffered, and cut off at
+// silo.MaxPartBytes.
+func (s *server) addPart() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mr, err := multipartReader(r, "data")
+		if err != nil {
+			s.fail(w, r, err, "")
+			return
+		}
+		for {
+			p, err := nextPart(mr)
+			if err == io.EOF {
+				s.fail(w, r, missing("data", " Expected a multipart/form-data file field 'data' with the part's bytes."), "")
+				return
+			}
+			if err != nil {
+				s.fail(w, r, err, "")
+				return
+			}
+			if p.FormName() != "data" {
+				if _, err := readField(p); err != nil {
+					s.fail(w, r, err, "")
+					return
+				}
+				continue
+			}
+			data := newLimitReader(p, silo.MaxPartBytes, "data", silo.EPARTTOOLARGE,
+				"A part takes at most %d bytes (64 MiB); send the file in more, smaller parts.")
+			part, err := s.uploads.AddPart(r.Context(), r.PathValue("upload_id"), data)
+			if err != nil {
+				if data.over {
+					// The rest of the body is not worth reading: close the
+					// connection instead of draining up to 64 MiB more.
+					w.Header().Set("Connection", "close")
+				}
+				s.fail(w, r, err, "upload_id")
+				return
+			}
+			writeJSON(w, http.StatusOK, NewPartJSON(part))
+			return
+		}
+	})
+}
+
+// multipartReader returns the request's multipart reader, or the error for a
+// body that is not multipart/form-data; field names the expected file field.
+func multipartReader(r *http.Request, field string) (*multipart.Reader, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, silo.Errorf(silo.EINVALID, "", "Expected a multipart/form-data body with a file field '%s' (%v).", field, err)
+	}
+	return mr, nil
+}
+
+// nextPart returns the next part of mr; a malformed body is the client's error.
+func nextPart(mr *multipart.Reader) (*multipart.Part, error) {
+	p, err := mr.NextPart()
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, silo.Errorf(silo.EINVALID, "", "We could not read the multipart/form-data body: %v.", err)
+	}
+	return p, nil
+}
+
+// readField returns the value of a plain field, at most maxFieldBytes long.
+func readField(p *multipart.Part) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(p, maxFieldBytes+1))
+	if err != nil {
+		return "", silo.Errorf(silo.EINVALID, p.FormName(), "We could not read the multipart field '%s': %v.", p.FormName(), err)
+	}
+	if len(b) > maxFieldBytes {
+		return "", silo.Errorf(silo.EINVALID, p.FormName(), "The multipart field '%s' is longer than %d bytes.", p.FormName(), maxFieldBytes)
+	}
+	return string(b), nil
+}
+
+// limitReader passes on at most limit bytes of r. The first read that finds
+// more returns a *silo.Error instead, so that a store writing what it reads
+// aborts and keeps nothing. It never hands out a byte past the limit.
+// Any other read failure of the body (a client hanging up, a broken
+// multipart) also becomes the client's error rather than an internal one.
+type limitReader struct {
+	r     io.Reader
+	left  int64
+	param string
+	err   *silo.Error
+	over  bool
+}
+
+// newLimitReader returns a limitReader whose error has code and param and the
+// message format (which gets the limit).
+func newLimitReader(r io.Reader, limit int64, param, code, format string) *limitReader {
+	return &limitReader{r: r, left: limit, param: param, err: silo.Errorf(code, param, format, limit)}
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.over {
+		return 0, l.err
+	}
+	if l.left <= 0 {
+		// At the limit: the body may still end here. Look one byte ahead
+		// into a buffer of our own, never the caller's.
+		var probe [1]byte
+		for {
+			n, err := l.r.Read(probe[:])
+			if n > 0 {
+				l.over = true
+				return 0, l.err
+			}
+			if err != nil {
+				return 0, l.readErr(err)
+			}
+		}
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, l.readErr(err)
+}
+
+// readErr keeps io.EOF and turns any other failure into the client's error.
+func (l *limitReader) readErr(err error) error {
+	var se *silo.Error
+	if err == nil || err == io.EOF || errors.As(err, &se) {
+		return err
+	}
+	return silo.Errorf(silo.EINVALID, l.param, "We could not read the body of '%s' to its end: %v.", l.param, err)
+}
