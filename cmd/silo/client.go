@@ -1,7 +1,184 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/silo-dev/silo"
+	shttp "github.com/silo-dev/silo/http"
+)
+
+// defaultBaseURL is the base URL when neither --base-url nor OPENAI_BASE_URL is
+// given: a local silo serve.
+const defaultBaseURL = "http://127.0.0.1:8080/v1"
+
+// clientConfig is what every client command shares: the global flags, read
+// once the command line is parsed, and the environment.
+type clientConfig struct {
+	e       *env
+	baseURL string
+	apiKey  string
+	format  string
+	// httpClient, when set, replaces the default HTTP client.
+	httpClient *http.Client
+}
 
 // addClientCommands adds the client commands (uploads, uploads:parts, files,
-// upload) to root.
-func addClientCommands(root *cobra.Command, e *env) {}
+// upload) and their global flags to root.
+func addClientCommands(root *cobra.Command, e *env) {
+	c := &clientConfig{e: e}
+	pf := root.PersistentFlags()
+	pf.StringVar(&c.baseURL, "base-url", "", "API base URL (default $OPENAI_BASE_URL, else "+defaultBaseURL+")")
+	pf.StringVar(&c.apiKey, "api-key", "", "API key (default $OPENAI_API_KEY)")
+	pf.StringVar(&c.format, "format", "json", "output format of client commands: json, jsonl or pretty")
+	root.AddCommand(uploadsCommand(c), uploadPartsCommand(c), filesCommand(c), uploadCommand(c))
+}
+
+// url returns the base URL: the flag, else OPENAI_BASE_URL, else the default.
+func (c *clientConfig) url() string {
+	u := c.baseURL
+	if u == "" {
+		u = c.e.getenv("OPENAI_BASE_URL")
+	}
+	if u == "" {
+		u = defaultBaseURL
+	}
+	return strings.TrimRight(u, "/")
+}
+
+// key returns the API key: the flag, else OPENAI_API_KEY.
+func (c *clientConfig) key() string {
+	if c.apiKey != "" {
+		return c.apiKey
+	}
+	return c.e.getenv("OPENAI_API_KEY")
+}
+
+// client checks the global flags and returns the API client they describe.
+func (c *clientConfig) client() (*shttp.Client, error) {
+	switch c.format {
+	case "json", "jsonl", "pretty":
+	default:
+		return nil, usagef("invalid --format %q: expected json, jsonl or pretty", c.format)
+	}
+	hc := c.httpClient
+	if hc == nil {
+		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	}
+	return shttp.NewClient(c.url(), c.key(), hc), nil
+}
+
+// fail reports the error of an API call. An API error prints its error
+// object on stdout and a one-line summary on stderr, and exits with status 1;
+// any other error is left to main to print.
+func (c *clientConfig) fail(err error) error {
+	var se *silo.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	if perr := c.print("error", errorEnvelope(se)); perr != nil {
+		return perr
+	}
+	fmt.Fprintf(c.e.stderr, "Error: %s\n", errorSummary(se))
+	return exitError{1}
+}
+
+// errorSummary is the one-line human form of an API error.
+func errorSummary(se *silo.Error) string {
+	var b strings.Builder
+	b.WriteString(strings.TrimSpace(se.Message))
+	if se.Code != "" || se.Param != "" {
+		b.WriteString(" (")
+		if se.Code != "" {
+			b.WriteString("code " + se.Code)
+		}
+		if se.Param != "" {
+			if se.Code != "" {
+				b.WriteString(", ")
+			}
+			b.WriteString("param " + se.Param)
+		}
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// usagef returns a usage error: main prints it with the command's help and
+// exits with status 2.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// idArg sets *id from the single positional argument when the flag was not
+// given, as the official CLI allows (files retrieve file-abc).
+func idArg(args []string, flag string, id *string) error {
+	switch {
+	case len(args) == 0 && *id == "":
+		return usagef("missing required flag --%s (or give it as the argument)", flag)
+	case len(args) == 0:
+		return nil
+	case len(args) == 1 && *id == "":
+		*id = args[0]
+		return nil
+	default:
+		return usagef("unexpected extra arguments: %s", strings.Join(args, " "))
+	}
+}
+
+// noArgs is a command's Args check for commands without positional arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected extra arguments: %s", strings.Join(args, " "))
+	}
+	return nil
+}
+
+// required returns a usage error naming the first empty required flag.
+func required(flags ...string) error {
+	for i := 0; i+1 < len(flags); i += 2 {
+		if flags[i+1] == "" {
+			return usagef("missing required flag --%s", flags[i])
+		}
+	}
+	return nil
+}
+
+// groupCommand is a command that only holds subcommands; run alone or with an
+// unknown subcommand it is a usage error.
+func groupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("%s needs a command", cmd.CommandPath())
+			}
+			return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+		},
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+// errorEnvelope returns the error object of an API error as it was sent.
+func errorEnvelope(se *silo.Error) shttp.ErrorJSON {
+	body := shttp.ErrorBodyJSON{Message: se.Message, Type: "invalid_request_error"}
+	switch se.Code {
+	case silo.EINTERNAL, silo.EUNAVAILABLE, silo.ESTORAGEFULL:
+		body.Type = "server_error"
+	}
+	if se.Code != "" && se.Code != silo.ENOTFOUND && se.Code != silo.EINTERNAL {
+		code := se.Code
+		body.Code = &code
+	}
+	if se.Param != "" {
+		param := se.Param
+		body.Param = &param
+	}
+	return shttp.ErrorJSON{Error: body}
+}

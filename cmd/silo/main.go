@@ -46,6 +46,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}
 	})
+	// Without these, cobra treats an unknown command as a failure (exit 1) and
+	// no command as a request for help (exit 0); both are usage errors.
+	root.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath())}
+		}
+		return nil
+	}
+	root.RunE = func(c *cobra.Command, args []string) error {
+		return usageError{errors.New("missing command")}
+	}
 	root.AddCommand(serveCommand(e))
 	addClientCommands(root, e)
 	cmd, err := root.ExecuteContextC(ctx)

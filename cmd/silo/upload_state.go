@@ -1,0 +1,156 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// uploadState is what `silo upload` keeps on disk while an Upload is under way,
+// so that the same command run again continues it. It is found by the file's
+// absolute path and the server's base URL, and is valid only for the size and
+// modification time it records.
+type uploadState struct {
+	Version   int    `json:"version"`
+	BaseURL   string `json:"base_url"`
+	Path      string `json:"path"`
+	Size      int64  `json:"size"`
+	ModTime   int64  `json:"mtime_ns"`
+	UploadID  string `json:"upload_id"`
+	ExpiresAt int64  `json:"expires_at"`
+	PartSize  int64  `json:"part_size"`
+	Filename  string `json:"filename"`
+	Purpose   string `json:"purpose"`
+	MimeType  string `json:"mime_type"`
+	// Parts holds the id of each acknowledged part by its index in the file;
+	// "" for a part not acknowledged yet.
+	Parts []string `json:"parts"`
+}
+
+const stateVersion = 1
+
+// partCount returns the number of parts of a file of size bytes. An empty file
+// is sent as one empty part.
+func partCount(size, partSize int64) int {
+	if size == 0 {
+		return 1
+	}
+	return int((size + partSize - 1) / partSize)
+}
+
+// partRange returns the offset and length of part i.
+func (s *uploadState) partRange(i int) (off, n int64) {
+	off = int64(i) * s.PartSize
+	return off, min(s.PartSize, s.Size-off)
+}
+
+// acknowledged returns the number of acknowledged parts and their bytes.
+func (s *uploadState) acknowledged() (parts int, bytes int64) {
+	for i, id := range s.Parts {
+		if id != "" {
+			_, n := s.partRange(i)
+			parts++
+			bytes += n
+		}
+	}
+	return parts, bytes
+}
+
+// stateDir is where upload states live: $SILO_CACHE_DIR, else silo/ in the
+// user cache directory.
+func stateDir(getenv func(string) string) (string, error) {
+	if d := getenv("SILO_CACHE_DIR"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory for the resume state (set SILO_CACHE_DIR): %w", err)
+	}
+	return filepath.Join(d, "silo"), nil
+}
+
+// statePath is the state file of the file at absPath sent to baseURL.
+func statePath(dir, baseURL, absPath string) string {
+	sum := sha256.Sum256([]byte(baseURL + "\x00" + absPath))
+	return filepath.Join(dir, "upload-"+hex.EncodeToString(sum[:16])+".json")
+}
+
+// loadState reads the state at path; it returns nil and no error when there is none.
+func loadState(path string) (*uploadState, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s uploadState
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("unreadable resume state %s: %w", path, err)
+	}
+	if s.Version != stateVersion || s.PartSize <= 0 || len(s.Parts) != partCount(s.Size, s.PartSize) {
+		return nil, fmt.Errorf("unusable resume state %s", path)
+	}
+	return &s, nil
+}
+
+// save writes the state to path atomically: a temporary file written, synced
+// and renamed over the old one, then the directory synced, so that a crash
+// leaves either the old state or the new one.
+func (s *uploadState) save(path string) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// staleReason says why the saved state cannot continue the upload described
+// by want at now, or returns "" when it can.
+func staleReason(s, want *uploadState, now time.Time) string {
+	switch {
+	case s.Size != want.Size || s.ModTime != want.ModTime:
+		return fmt.Sprintf("%s changed since upload %s began (size or modification time differ)", want.Path, s.UploadID)
+	case s.Purpose != want.Purpose || s.Filename != want.Filename || s.MimeType != want.MimeType:
+		return fmt.Sprintf("upload %s was begun with another --purpose, --filename or --mime-type", s.UploadID)
+	case now.Unix() >= s.ExpiresAt-expiryMargin:
+		return fmt.Sprintf("upload %s expired at %s", s.UploadID, time.Unix(s.ExpiresAt, 0).Format(time.RFC3339))
+	}
+	return ""
+}
+
+// expiryMargin is how long before its expiry a saved Upload is no longer
+// resumed: too little time would be left to send anything.
+const expiryMargin = 60
