@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// checkContent fails unless the File of the completed Upload printed in out
+// holds data, read back through files content.
+func checkContent(t *testing.T, c *cli, out string, data []byte) map[string]any {
+	t.Helper()
+	up := object(t, out)
+	hasKeys(t, "upload", up, uploadKeys...)
+	if up["status"] != "completed" || up["bytes"] != float64(len(data)) {
+		t.Fatalf("upload: %v", up)
+	}
+	f := up["file"].(map[string]any)
+	got := c.mustRun("files", "content", f["id"].(string)).stdout
+	if got != string(data) {
+		t.Fatalf("content differs: got %d bytes, want %d", len(got), len(data))
+	}
+	return up
+}
+
+// TestUpload_Parallel sends a file whose size is not a multiple of the part
+// size, with four parts in flight at once, and reads it back byte for byte.
+func TestUpload_Parallel(t *testing.T) {
+	p := newPartProxy(t, startServer(t))
+	c := newCLI(t, p.URL)
+	const partSize = 64 << 10
+	data := testData(20*partSize+12345, 2)
+	path := writeTemp(t, "train.jsonl", data)
+
+	// The first four parts wait for each other: they must be in flight together.
+	var arrived sync.WaitGroup
+	arrived.Add(4)
+	all := make(chan struct{})
+	go func() { arrived.Wait(); close(all) }()
+	p.hook = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n <= 4 {
+			arrived.Done()
+			select {
+			case <-all:
+			case <-time.After(30 * time.Second):
+				t.Error("four parts were never in flight at the same time")
+			}
+		}
+		return false
+	}
+
+	r := c.mustRun("upload", path, "--purpose", "fine-tune", "--part-size", "64KiB", "--parallel", "4")
+	up := checkContent(t, c, r.stdout, data)
+	if up["filename"] != "train.jsonl" || up["purpose"] != "fine-tune" {
+		t.Errorf("upload: %v", up)
+	}
+	if sent := p.forwarded(); len(sent) != 21 {
+		t.Errorf("parts sent: got %d, want 21", len(sent))
+	}
+	if !strings.Contains(r.stderr, "silo: sent") {
+		t.Errorf("no summary on stderr: %q", r.stderr)
+	}
+	if left, _ := filepath.Glob(filepath.Join(c.cache, "*")); len(left) != 0 {
+		t.Errorf("state left after completion: %v", left)
+	}
+}
+
+// TestUpload_MD5 sends the digest computed while sending, which the server
+// accepts, with options for the name and type.
+func TestUpload_MD5(t *testing.T) {
+	c := newCLI(t, startServer(t))
+	data := testData(300_001, 3)
+	path := writeTemp(t, "x.bin", data)
+	r := c.mustRun("upload", path, "--purpose", "batch", "--part-size", "10000", "--parallel", "3", "--md5",
+		"--filename", "y.csv", "--mime-type", "text/csv")
+	up := checkContent(t, c, r.stdout, data)
+	if up["filename"] != "y.csv" {
+		t.Errorf("filename: %v", up["filename"])
+	}
+	sum := md5.Sum(data)
+	// The server checked the digest; a wrong one is refused.
+	id := object(t, c.mustRun("uploads", "create", "--bytes", "3", "--filename", "z", "--mime-type", "text/plain", "--purpose", "batch").stdout)["id"].(string)
+	part := object(t, c.mustRun("uploads:parts", "create", id, "--data", writeTemp(t, "z", []byte("abc"))).stdout)["id"].(string)
+	bad := c.run("uploads", "complete", id, "--part-id", part, "--md5", hex.EncodeToString(sum[:]))
+	if bad.code != 1 || object(t, bad.stdout)["error"].(map[string]any)["code"] != "md5_mismatch" {
+		t.Errorf("wrong md5: exit %d\n%s", bad.code, bad.stdout)
+	}
+}
+
+// TestUpload_Empty sends an empty file.
+func TestUpload_Empty(t *testing.T) {
+	c := newCLI(t, startServer(t))
+	r := c.mustRun("upload", writeTemp(t, "empty.txt", nil), "--purpose", "user_data", "--md5")
+	checkContent(t, c, r.stdout, nil)
+}
+
+// TestUpload_Retry answers a part with 503 once: the part is sent again and
+// the upload completes. A 400 is not tried again.
+func TestUpload_Retry(t *testing.T) {
+	p := newPartProxy(t, startServer(t))
+	c := newCLI(t, p.URL)
+	data := testData(50_000, 4)
+	path := writeTemp(t, "r.bin", data)
+	p.hook = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n != 2 {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`{"error":{"message":"busy","type":"server_error","param":null,"code":"service_unavailable"}}`))
+		return true
+	}
+	r := c.mustRun("upload", path, "--purpose", "user_data", "--part-size", "10000", "--parallel", "2")
+	checkContent(t, c, r.stdout, data)
+	if !strings.Contains(r.stderr, "try 2 of 5") {
+		t.Errorf("stderr does not tell of the retry: %q", r.stderr)
+	}
+	if got := len(p.forwarded()); got != 5 {
+		t.Errorf("parts forwarded: got %d, want 5", got)
+	}
+
+	p.hook = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		w.Write([]byte(`{"error":{"message":"no","type":"invalid_request_error","param":"data","code":"invalid_value"}}`))
+		return true
+	}
+	r = c.run("upload", path, "--purpose", "user_data", "--part-size", "50000")
+	if r.code != 1 || object(t, r.stdout)["error"].(map[string]any)["code"] != "invalid_value" {
+		t.Errorf("upload refused: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.count != 1 {
+		t.Errorf("a 400 was tried %d times, want 1", p.count)
+	}
+}
+
+// interrupt makes the next upload through p stop as Ctrl-C would once k parts
+// are acknowledged: the first k part requests go through, later ones are held
+// until parallel of them wait, which can only happen once every worker has
+// recorded its earlier parts; then ctx is cancelled.
+func interrupt(p *partProxy, k, parallel int, cancel context.CancelFunc) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hook = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n <= k {
+			return false
+		}
+		if n == k+parallel {
+			cancel()
+		}
+		<-r.Context().Done()
+		return true
+	}
+}
+
+// savedParts returns the indexes of the parts the state in dir records.
+func savedParts(t *testing.T, dir string) map[int]bool {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "upload-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("state files: %v, want one", files)
+	}
+	st, err := loadState(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[int]bool{}
+	for i, id := range st.Parts {
+		if id != "" {
+			m[i] = true
+		}
+	}
+	return m
+}
+
+// TestUpload_Resume interrupts an upload after some parts are acknowledged,
+// runs the same command again, and checks that exactly the parts not
+// acknowledged are sent the second time, and that the digest over both runs
+// is right.
+func TestUpload_Resume(t *testing.T) {
+	p := newPartProxy(t, startServer(t))
+	c := newCLI(t, p.URL)
+	const partSize, k, parallel = 8000, 5, 3
+	data := testData(17*partSize+777, 5)
+	path := writeTemp(t, "big.bin", data)
+	index := partDigests(data, partSize)
+	args := []string{"upload", path, "--purpose", "user_data", "--part-size", "8000", "--parallel", "3", "--md5"}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	interrupt(p, k, parallel, cancel)
+	r := c.runCtx(ctx, args...)
+	if r.code != 130 || !strings.Contains(r.stderr, "run the same command again") || !strings.Contains(r.stderr, "silo upload "+path) {
+		t.Fatalf("interrupted upload: exit %d\nstderr: %s", r.code, r.stderr)
+	}
+	first := map[int]bool{}
+	for _, d := range p.forwarded() {
+		first[index[d]] = true
+	}
+	saved := savedParts(t, c.cache)
+	if len(saved) != k || len(first) != k {
+		t.Fatalf("acknowledged parts: state has %v, proxy forwarded %v; want %d", saved, first, k)
+	}
+	for i := range first {
+		if !saved[i] {
+			t.Fatalf("part %d was acknowledged but not saved", i)
+		}
+	}
+
+	p.hook = nil
+	r = c.mustRun(args...)
+	if !strings.Contains(r.stderr, "resuming upload") {
+		t.Errorf("stderr does not say it resumes: %q", r.stderr)
+	}
+	checkContent(t, c, r.stdout, data)
+	second := map[int]int{}
+	for _, d := range p.forwarded() {
+		second[index[d]]++
+	}
+	for i := range len(index) {
+		want := 1
+		if saved[i] {
+			want = 0
+		}
+		if second[i] != want {
+			t.Errorf("part %d sent %d times after resuming, want %d", i, second[i], want)
+		}
+	}
+}
+
+// TestUpload_Stale starts over, saying why, when the saved upload cannot be
+// continued: the file changed (size, or only its modification time), the
+// upload expired, or the server no longer takes it.
+func TestUpload_Stale(t *testing.T) {
+	p := newPartProxy(t, startServer(t))
+	const partSize, k, parallel = 4000, 2, 2
+	for _, tc := range []struct {
+		name, why string
+		change    func(t *testing.T, c *cli, path string, data []byte) []byte
+	}{
+		{"size", "changed since", func(t *testing.T, c *cli, path string, data []byte) []byte {
+			data = append(data, "more"...)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return data
+		}},
+		{"mtime", "changed since", func(t *testing.T, c *cli, path string, data []byte) []byte {
+			when := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+			if err := os.Chtimes(path, when, when); err != nil {
+				t.Fatal(err)
+			}
+			return data
+		}},
+		{"expired", "expired at", func(t *testing.T, c *cli, path string, data []byte) []byte {
+			files, _ := filepath.Glob(filepath.Join(c.cache, "upload-*.json"))
+			st, err := loadState(files[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.ExpiresAt = time.Now().Unix() - 1
+			if err := st.save(files[0]); err != nil {
+				t.Fatal(err)
+			}
+			return data
+		}},
+		{"cancelled", "can no longer be continued", func(t *testing.T, c *cli, path string, data []byte) []byte {
+			files, _ := filepath.Glob(filepath.Join(c.cache, "upload-*.json"))
+			st, err := loadState(files[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.mustRun("uploads", "cancel", st.UploadID)
+			return data
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCLI(t, p.URL)
+			data := testData(10*partSize+1, 6)
+			path := writeTemp(t, "f.bin", data)
+			args := []string{"upload", path, "--purpose", "user_data", "--part-size", "4000", "--parallel", "2", "--md5"}
+			ctx, cancel := context.WithCancel(context.Background())
+			interrupt(p, k, parallel, cancel)
+			if r := c.runCtx(ctx, args...); r.code != 130 {
+				t.Fatalf("interrupted upload: exit %d\n%s", r.code, r.stderr)
+			}
+			p.hook = nil
+			p.forwarded()
+			data = tc.change(t, c, path, data)
+			r := c.mustRun(args...)
+			if !strings.Contains(r.stderr, tc.why) || !strings.Contains(r.stderr, "starting a new upload") {
+				t.Errorf("stderr does not say why it starts over (%q): %q", tc.why, r.stderr)
+			}
+			checkContent(t, c, r.stdout, data)
+			n, got := partCount(int64(len(data)), partSize), len(p.forwarded())
+			if got != n && !(tc.name == "cancelled" && got > n) {
+				t.Errorf("parts sent after starting over: got %d, want all %d", got, n)
+			}
+		})
+	}
+}
