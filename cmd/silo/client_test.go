@@ -210,8 +210,8 @@ func TestClient_Usage(t *testing.T) {
 	c := newCLI(t, "http://127.0.0.1:1/v1") // never reached
 	for _, args := range [][]string{
 		{"uploads", "create", "--bytes", "1", "--filename", "x", "--purpose", "batch"}, // no --mime-type
-		{"uploads", "complete", "upload_x"},                                           // no --part-id
-		{"uploads", "cancel"},                                                         // no id
+		{"uploads", "complete", "upload_x"},                                            // no --part-id
+		{"uploads", "cancel"},                                                          // no id
 		{"uploads", "cancel", "upload_x", "extra"},
 		{"uploads", "frobnicate"},
 		{"uploads"},
