@@ -52,9 +52,7 @@ func (s *server) createFile() http.Handler {
 			req.Rest = func(req *silo.FileCreate) error { return form.rest(mr, req) }
 			f, err := s.files.CreateFile(r.Context(), req)
 			if err != nil {
-				if data.over {
-					w.Header().Set("Connection", "close")
-				}
+				finishBody(w, r, data.over)
 				s.fail(w, r, err, "")
 				return
 			}

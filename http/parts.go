@@ -44,11 +44,7 @@ func (s *server) addPart() http.Handler {
 				"A part takes at most %d bytes (64 MiB); send the file in more, smaller parts.")
 			part, err := s.uploads.AddPart(r.Context(), r.PathValue("upload_id"), data)
 			if err != nil {
-				if data.over {
-					// The rest of the body is not worth reading: close the
-					// connection instead of draining up to 64 MiB more.
-					w.Header().Set("Connection", "close")
-				}
+				finishBody(w, r, data.over)
 				s.fail(w, r, err, "upload_id")
 				return
 			}
@@ -56,6 +52,25 @@ func (s *server) addPart() http.Handler {
 			return
 		}
 	})
+}
+
+// maxDrainBytes is how much of a rejected body finishBody reads at most.
+const maxDrainBytes = silo.MaxPartBytes
+
+// finishBody deals with the unread rest of a body the service rejected. An
+// over-limit body is not read further: the connection is closed. Any other
+// rest (a part refused because its Upload is completed, say) is read, up to
+// maxDrainBytes, because a client that is still sending when the server
+// closes sees a reset connection instead of the answer, and the SDKs retry
+// that, sending the whole part again.
+func finishBody(w http.ResponseWriter, r *http.Request, over bool) {
+	if !over {
+		n, _ := io.CopyN(io.Discard, r.Body, maxDrainBytes+1)
+		over = n > maxDrainBytes
+	}
+	if over {
+		w.Header().Set("Connection", "close")
+	}
 }
 
 // multipartReader returns the request's multipart reader, or the error for a
