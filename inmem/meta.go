@@ -1,5 +1,3 @@
-// Package inmem implements silo's stores in memory, for tests and for trying
-// the server out. They pass the same conformance suites as the durable stores.
 package inmem
 
 import (

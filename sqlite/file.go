@@ -124,6 +124,9 @@ func (s *MetaStore) DeleteFile(ctx context.Context, project, id string, now time
 
 // ExpireFiles implements silo.MetaStore.
 func (s *MetaStore) ExpireFiles(ctx context.Context, now time.Time, n int) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
 	var done int
 	err := s.w.do(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.Query(`

@@ -19,6 +19,9 @@ func jsonKeys(keys []string) (string, error) {
 
 // ClaimGarbage implements silo.MetaStore. Oldest garbage goes first.
 func (s *MetaStore) ClaimGarbage(ctx context.Context, queuedBefore, now time.Time, lease time.Duration, n int) ([]string, error) {
+	if n <= 0 {
+		return nil, nil
+	}
 	var keys []string
 	err := s.w.do(ctx, func(tx *sql.Tx) error {
 		var err error

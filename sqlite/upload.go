@@ -241,6 +241,9 @@ func endUpload(tx *sql.Tx, id string, st silo.UploadStatus, now time.Time) error
 
 // ExpireUploads implements silo.MetaStore.
 func (s *MetaStore) ExpireUploads(ctx context.Context, now time.Time, n int) (int, error) {
+	if n <= 0 {
+		return 0, nil
+	}
 	var done int
 	err := s.w.do(ctx, func(tx *sql.Tx) error {
 		done = 0

@@ -44,6 +44,9 @@ func newWriter(db *sql.DB, maxBatch int) *writer {
 // an error, nothing it did is committed. The results fn passes out are valid
 // only when do returns nil, or the error fn itself returned.
 func (w *writer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	op := &writeOp{ctx: ctx, fn: fn, result: make(chan error, 1)}
 	w.mu.RLock()
 	if w.closed {

@@ -1,5 +1,3 @@
-// Package storetest holds the conformance suites that every implementation of
-// silo's store interfaces runs, so that all backends behave alike.
 package storetest
 
 import (
