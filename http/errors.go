@@ -56,12 +56,32 @@ var errorTable = []errorRow{
 
 // rowFor returns the table row of a silo code; unknown codes are internal.
 func rowFor(code string) errorRow {
+	if r, ok := lookupRow(code); ok {
+		return r
+	}
+	r, _ := lookupRow(silo.EINTERNAL)
+	return r
+}
+
+// lookupRow returns the table row of a silo code, if it has one.
+func lookupRow(code string) (errorRow, bool) {
 	for _, r := range errorTable {
 		if r.code == code {
-			return r
+			return r, true
 		}
 	}
-	return rowFor(silo.EINTERNAL)
+	return errorRow{}, false
+}
+
+// NewErrorJSON returns the envelope of se with the type and code the server
+// sends for it, so that the CLI prints an error as the server said it. A code
+// the table does not know (one a newer server sent) is kept as the wire code.
+func NewErrorJSON(se *silo.Error) ErrorJSON {
+	row, ok := lookupRow(se.Code)
+	if !ok {
+		row = errorRow{code: se.Code, typ: typeInvalid, wire: se.Code}
+	}
+	return envelope(row, se.Message, se.Param)
 }
 
 // codeFromWire maps an envelope back to a silo code: by its wire code when it
@@ -106,10 +126,13 @@ func envelope(row errorRow, message, param string) ErrorJSON {
 // gets idParam (upload_id or file_id), which only the handler knows.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, idParam string) {
 	var se *silo.Error
-	if errors.As(err, &se) && se.Code == silo.EINTERNAL {
-		// A service that says "internal" gets the same treatment as any other
-		// unexpected error: logged here, and its message kept from the client.
-		se = nil
+	if errors.As(err, &se) {
+		if _, known := lookupRow(se.Code); !known || se.Code == silo.EINTERNAL {
+			// An error that says "internal", or has a code we cannot send, is
+			// treated as any other unexpected error: logged here, and its
+			// message kept from the client.
+			se = nil
+		}
 	}
 	if se == nil {
 		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {

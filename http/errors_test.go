@@ -162,3 +162,29 @@ func TestErrorTable_EveryCodeHasARow(t *testing.T) {
 		t.Errorf("internal status: got %d, want %d", got, want)
 	}
 }
+
+func TestNewErrorJSON(t *testing.T) {
+	tests := []struct {
+		in                *silo.Error
+		typ, code, param  string
+		codeNull, paramNl bool
+	}{
+		{&silo.Error{Code: silo.ENOTFOUND, Message: "m", Param: "file_id"}, typeInvalid, "", "file_id", true, false},
+		{&silo.Error{Code: silo.EBYTESMISMATCH, Message: "m", Param: "part_ids"}, typeInvalid, "bytes_mismatch", "part_ids", false, false},
+		{&silo.Error{Code: silo.ESTORAGEFULL, Message: "m"}, typeServer, "insufficient_storage", "", false, true},
+		{&silo.Error{Code: silo.EINTERNAL, Message: "internal error"}, typeServer, "", "", true, true},
+		{&silo.Error{Code: "brand_new", Message: "m"}, typeInvalid, "brand_new", "", false, true},
+	}
+	for _, tt := range tests {
+		e := NewErrorJSON(tt.in).Error
+		if e.Type != tt.typ || e.Message != tt.in.Message {
+			t.Errorf("%s: got type %q message %q, want %q %q", tt.in.Code, e.Type, e.Message, tt.typ, tt.in.Message)
+		}
+		if (e.Code == nil) != tt.codeNull || e.Code != nil && *e.Code != tt.code {
+			t.Errorf("%s: got code %v, want %q (null %v)", tt.in.Code, e.Code, tt.code, tt.codeNull)
+		}
+		if (e.Param == nil) != tt.paramNl || e.Param != nil && *e.Param != tt.param {
+			t.Errorf("%s: got param %v, want %q", tt.in.Code, e.Param, tt.param)
+		}
+	}
+}

@@ -30,6 +30,8 @@ func TestHandler_EveryResponse(t *testing.T) {
 		{"unknown route", "GET", "/v1/nothing", testKey, 404},
 		{"no version", "POST", "/files", testKey, 404},
 		{"trailing slash", "GET", "/v1/files/", testKey, 404},
+		{"dot segments", "GET", "/v1/files/../uploads", testKey, 404},
+		{"double slash", "GET", "/v1//files", testKey, 404},
 		{"wrong method", "PUT", "/v1/files", testKey, 405},
 		{"wrong method on id", "POST", "/v1/files/file-x", testKey, 405},
 		{"no key", "GET", "/v1/files", "", 401},

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"path"
 	"slices"
 	"strings"
 
@@ -46,7 +47,20 @@ func (s *server) routes() http.Handler {
 	}))
 	root.Handle("/", withAuth(s.auth, s.log)(api))
 
-	return withRequestID(withLogging(s.log)(withRecover(s.log)(root)))
+	return withRequestID(withLogging(s.log)(withRecover(s.log)(s.cleanPaths(root))))
+}
+
+// cleanPaths answers 404 to a path with empty, "." or ".." segments, which
+// ServeMux would otherwise redirect with an HTML body that no SDK follows.
+func (s *server) cleanPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "" || p[0] != '/' || (p != "/" && path.Clean(p) != p) {
+			s.fail(w, r, silo.Errorf(silo.ENOTFOUND, "", "Invalid URL (%s %s).", r.Method, p), "")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // methods dispatches a path on the request's method; any other method gets a
