@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -67,7 +68,14 @@ func (c *clientConfig) client() (*shttp.Client, error) {
 	}
 	hc := c.httpClient
 	if hc == nil {
-		hc = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// silo upload keeps up to maxParallel requests going; idle connections
+		// beyond the default two per host would be closed and dialled again.
+		t.MaxIdleConnsPerHost = maxParallel
+		// A server that took a whole request and never answers (a lost
+		// network) fails the request, which silo upload then tries again.
+		t.ResponseHeaderTimeout = 5 * time.Minute
+		hc = &http.Client{Transport: t}
 	}
 	return shttp.NewClient(c.url(), c.key(), hc), nil
 }

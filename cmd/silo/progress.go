@@ -26,9 +26,10 @@ type progress struct {
 	sent    atomic.Int64
 	start   time.Time
 
-	mu   sync.Mutex
-	stop chan struct{}
-	done chan struct{}
+	mu       sync.Mutex
+	finished bool
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // redrawEvery is how often the bar is redrawn.
@@ -77,7 +78,7 @@ func (p *progress) logf(format string, args ...any) {
 		io.WriteString(p.w, "\r\x1b[K")
 	}
 	fmt.Fprintf(p.w, "silo: "+format+"\n", args...)
-	if p.tty {
+	if p.tty && !p.finished {
 		p.draw()
 	}
 }
@@ -90,6 +91,7 @@ func (p *progress) finish() {
 	close(p.stop)
 	<-p.done
 	p.mu.Lock()
+	p.finished = true
 	io.WriteString(p.w, "\r\x1b[K")
 	p.mu.Unlock()
 }
