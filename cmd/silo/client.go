@@ -88,7 +88,7 @@ func (c *clientConfig) fail(err error) error {
 	if !errors.As(err, &se) {
 		return err
 	}
-	if perr := c.print("error", errorEnvelope(se)); perr != nil {
+	if perr := c.print("error", shttp.NewErrorJSON(se)); perr != nil {
 		return perr
 	}
 	fmt.Fprintf(c.e.stderr, "Error: %s\n", errorSummary(se))
@@ -171,22 +171,4 @@ func groupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
 	}
 	cmd.AddCommand(subs...)
 	return cmd
-}
-
-// errorEnvelope returns the error object of an API error as it was sent.
-func errorEnvelope(se *silo.Error) shttp.ErrorJSON {
-	body := shttp.ErrorBodyJSON{Message: se.Message, Type: "invalid_request_error"}
-	switch se.Code {
-	case silo.EINTERNAL, silo.EUNAVAILABLE, silo.ESTORAGEFULL:
-		body.Type = "server_error"
-	}
-	if se.Code != "" && se.Code != silo.ENOTFOUND && se.Code != silo.EINTERNAL {
-		code := se.Code
-		body.Code = &code
-	}
-	if se.Param != "" {
-		param := se.Param
-		body.Param = &param
-	}
-	return shttp.ErrorJSON{Error: body}
 }
