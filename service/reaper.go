@@ -47,7 +47,10 @@ func (s *Service) Reap(ctx context.Context) (ReapStats, error) {
 		}
 	}
 	for {
-		keys, err := s.meta.ClaimGarbage(ctx, now.Add(-s.cfg.GarbageGrace), now, s.cfg.GarbageLease, batch)
+		// Garbage queued at the cutoff itself is due too (+1ns), so that a
+		// round deletes what its own expiry steps queued when there's no grace.
+		cutoff := now.Add(-s.cfg.GarbageGrace + time.Nanosecond)
+		keys, err := s.meta.ClaimGarbage(ctx, cutoff, now, s.cfg.GarbageLease, batch)
 		if err != nil {
 			return st, err
 		}
