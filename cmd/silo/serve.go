@@ -1,8 +1,230 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/silo-dev/silo/disk"
+	shttp "github.com/silo-dev/silo/http"
+	"github.com/silo-dev/silo/service"
+	"github.com/silo-dev/silo/sqlite"
+)
+
+// serveConfig is the configuration of `silo serve`, from flags or SILO_* variables.
+type serveConfig struct {
+	addr         string
+	data         string
+	uploadTTL    time.Duration
+	apiKeysFile  string
+	reapInterval time.Duration
+	shutdownWait time.Duration
+}
 
 // serveCommand is `silo serve`.
 func serveCommand(e *env) *cobra.Command {
-	return &cobra.Command{Use: "serve", Short: "Run the server"}
+	var c serveConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Silo server",
+		Long: `Run the Silo server: the OpenAI Uploads and Files API under /v1.
+
+Every flag can also be set with an environment variable SILO_<NAME>
+(SILO_ADDR, SILO_DATA, SILO_UPLOAD_TTL, SILO_API_KEYS_FILE, ...). API keys come
+from SILO_API_KEYS="sk-a=proj_a,sk-b=proj_b" or --api-keys-file (one key[=project]
+per line); a key without a project belongs to project "default". With no key
+configured, the server only listens on a loopback address and takes any bearer
+token as project "default".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return serve(cmd.Context(), e, c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
+	f.StringVar(&c.data, "data", "./silo-data", "directory that holds the database and the bytes")
+	f.DurationVar(&c.uploadTTL, "upload-ttl", time.Hour, "how long an upload stays pending before it expires")
+	f.StringVar(&c.apiKeysFile, "api-keys-file", "", "file of API keys, one key[=project] per line")
+	f.DurationVar(&c.reapInterval, "reap-interval", 10*time.Second, "how often expired uploads, expired files and garbage are cleaned up")
+	f.DurationVar(&c.shutdownWait, "shutdown-wait", 30*time.Second, "how long a shutdown waits for requests in flight")
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		return flagsFromEnv(cmd, e.getenv)
+	}
+	return cmd
+}
+
+// flagsFromEnv sets every flag not given on the command line from SILO_<NAME>.
+func flagsFromEnv(cmd *cobra.Command, getenv func(string) string) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		name := "SILO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && !f.Changed && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = usageError{fmt.Errorf("%s=%q: %v", name, v, e)}
+			}
+		}
+	})
+	return err
+}
+
+func serve(ctx context.Context, e *env, c serveConfig) error {
+	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	keys, err := loadKeys(e.getenv("SILO_API_KEYS"), c.apiKeysFile)
+	if err != nil {
+		return err
+	}
+	auth := shttp.NewKeyring(keys)
+	if len(keys) == 0 {
+		if !loopback(c.addr) {
+			return fmt.Errorf("refusing to listen on %s with no API key configured: set SILO_API_KEYS or --api-keys-file, or listen on 127.0.0.1", c.addr)
+		}
+		fmt.Fprintln(e.stderr, "WARNING: no API key configured (SILO_API_KEYS, --api-keys-file): any bearer token is accepted, as project \"default\". Fine on this machine only.")
+		auth = func(string) (string, bool) { return "default", true }
+	}
+
+	if err := os.MkdirAll(c.data, 0o755); err != nil {
+		return err
+	}
+	meta, err := sqlite.Open(filepath.Join(c.data, "silo.db"), sqlite.Options{})
+	if err != nil {
+		return fmt.Errorf("opening the database: %w", err)
+	}
+	defer meta.Close()
+	blobs, err := disk.Open(filepath.Join(c.data, "blobs"))
+	if err != nil {
+		return fmt.Errorf("opening the blob directory: %w", err)
+	}
+	defer blobs.Close()
+	svc := service.New(meta, blobs, service.Config{UploadTTL: c.uploadTTL})
+
+	// Bytes whose record was never made (a crash between the two) are removed
+	// before anyone can write again: this process is the data dir's only user.
+	if n, err := svc.SweepOrphans(ctx, time.Now()); err != nil {
+		return fmt.Errorf("removing orphaned bytes: %w", err)
+	} else if n > 0 {
+		log.Info("removed orphaned blobs", "count", n)
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: shttp.NewHandler(shttp.Config{
+			Uploads: svc, Files: svc, Auth: auth, Logger: log,
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(e.stdout, "Silo is listening on http://%s/v1\n", ln.Addr())
+
+	reapCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
+	reaped := make(chan struct{})
+	go func() {
+		defer close(reaped)
+		reapLoop(reapCtx, svc, c.reapInterval, log)
+	}()
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		log.Info("shutting down: waiting for requests in flight", "max_wait", c.shutdownWait)
+		sctx, cancel := context.WithTimeout(context.Background(), c.shutdownWait)
+		err = srv.Shutdown(sctx)
+		cancel()
+		if err != nil {
+			srv.Close()
+		}
+		<-served
+	}
+	stopReaper()
+	<-reaped
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// reapLoop runs the reaper every interval until ctx ends.
+func reapLoop(ctx context.Context, svc *service.Service, interval time.Duration, log *slog.Logger) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st, err := svc.Reap(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Error("reaper", "err", err)
+		}
+		if st != (service.ReapStats{}) {
+			log.Info("reaped", "expired_uploads", st.ExpiredUploads, "expired_files", st.ExpiredFiles, "deleted_blobs", st.DeletedBlobs)
+		}
+	}
+}
+
+// loadKeys reads API keys from SILO_API_KEYS ("k1=proj,k2") and a keys file
+// (one key[=project] per line, # comments). A key without a project belongs to
+// project "default".
+func loadKeys(list, file string) (map[string]string, error) {
+	keys := make(map[string]string)
+	add := func(entry string) {
+		entry = strings.TrimSpace(entry)
+		if entry == "" || strings.HasPrefix(entry, "#") {
+			return
+		}
+		key, proj, _ := strings.Cut(entry, "=")
+		key, proj = strings.TrimSpace(key), strings.TrimSpace(proj)
+		if proj == "" {
+			proj = "default"
+		}
+		keys[key] = proj
+	}
+	for _, entry := range strings.Split(list, ",") {
+		add(entry)
+	}
+	if file != "" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, fmt.Errorf("reading API keys: %w", err)
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			add(sc.Text())
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("reading API keys: %w", err)
+		}
+	}
+	return keys, nil
+}
+
+// loopback reports whether addr's host is a loopback address or name.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
