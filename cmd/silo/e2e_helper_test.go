@@ -191,4 +191,3 @@ func pseudoRandom(n int, seed uint32) []byte {
 	}
 	return b
 }
-
