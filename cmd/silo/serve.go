@@ -30,6 +30,7 @@ type serveConfig struct {
 	apiKeysFile  string
 	reapInterval time.Duration
 	shutdownWait time.Duration
+	debugAddr    string
 }
 
 // serveCommand is `silo serve`.
@@ -58,6 +59,7 @@ token as project "default".`,
 	f.StringVar(&c.apiKeysFile, "api-keys-file", "", "file of API keys, one key[=project] per line")
 	f.DurationVar(&c.reapInterval, "reap-interval", 10*time.Second, "how often expired uploads, expired files and garbage are cleaned up")
 	f.DurationVar(&c.shutdownWait, "shutdown-wait", 30*time.Second, "how long a shutdown waits for requests in flight")
+	f.StringVar(&c.debugAddr, "debug-addr", "", "loopback HOST:PORT to serve net/http/pprof on (off by default)")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
 	}
@@ -120,6 +122,12 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if err != nil {
 		return err
 	}
+	stopDebug, err := startDebug(c.debugAddr, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopDebug()
 	srv := &http.Server{
 		Handler: shttp.NewHandler(shttp.Config{
 			Uploads: svc, Files: svc, Auth: auth, Logger: log,
