@@ -154,7 +154,9 @@ func (c *chain) work(s *Service) {
 			state, err = c.h.(encoding.BinaryMarshaler).MarshalBinary()
 		}
 		c.mu.Lock()
-		c.ready = c.ready[1:]
+		// A part that started earlier may have been inserted before p meanwhile;
+		// the chain records the order it really hashed.
+		c.ready = slices.DeleteFunc(c.ready, func(q *silo.Part) bool { return q == p })
 		if err != nil {
 			c.broken = true // completion falls back to reading the bytes
 			break
