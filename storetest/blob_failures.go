@@ -23,15 +23,20 @@ func testBlobPutReaderFails(t *testing.T, s silo.BlobStore) {
 		name     string
 		after    int
 		withData bool
+		writerTo bool
 	}{
-		{"AtOnce", 0, false},
-		{"AfterFewBytes", 10, false},
-		{"AfterSeveralMiB", 3<<20 + 17, false},
-		{"WithLastBytes", 1<<20 + 1, true},
+		{"AtOnce", 0, false, false},
+		{"AfterFewBytes", 10, false, false},
+		{"AfterSeveralMiB", 3<<20 + 17, false, false},
+		{"WithLastBytes", 1<<20 + 1, true, false},
+		{"WriterToAfterSeveralMiB", 3<<20 + 17, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			key := "fail/" + tc.name
-			r := &failingReader{data: randomBytes(tc.after, 7), err: errReader, withData: tc.withData}
+			var r io.Reader = &failingReader{data: randomBytes(tc.after, 7), err: errReader, withData: tc.withData}
+			if tc.writerTo {
+				r = &failingWriterTo{r.(*failingReader)}
+			}
 			_, err := s.Put(context.Background(), key, r)
 			if !errors.Is(err, errReader) {
 				t.Fatalf("Put with a failing reader: got %v, want %v", err, errReader)
@@ -61,6 +66,23 @@ func (r *failingReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// failingWriterTo is a failingReader that is also an io.WriterTo, as readers
+// that hold their bytes are, for stores that let such readers write themselves.
+type failingWriterTo struct{ *failingReader }
+
+func (r *failingWriterTo) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for len(r.data) > 0 {
+		m, err := w.Write(r.data[:min(len(r.data), 64<<10)])
+		n += int64(m)
+		r.data = r.data[m:]
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, r.err
+}
+
 func testBlobPutCancelled(t *testing.T, s silo.BlobStore) {
 	t.Run("Before", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -71,18 +93,31 @@ func testBlobPutCancelled(t *testing.T, s silo.BlobStore) {
 		}
 		checkAbsent(t, s, "cancel/before")
 	})
-	t.Run("Midway", func(t *testing.T) {
-		// The reader cancels the context after 2 MiB and then goes on to a
-		// clean end, so only the store's own check of ctx can stop the Put.
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		r := &cancellingReader{data: randomBytes(4<<20, 9), at: 2 << 20, cancel: cancel}
-		_, err := s.Put(ctx, "cancel/midway", r)
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("Put cancelled midway: got %v, want %v", err, context.Canceled)
+	for _, writerTo := range []bool{false, true} {
+		name := "Midway"
+		if writerTo {
+			name = "MidwayWriterTo"
 		}
-		checkAbsent(t, s, "cancel/midway")
-	})
+		t.Run(name, func(t *testing.T) {
+			// The reader cancels the context after 2 MiB and then goes on to
+			// a clean end, so only the store's own check of ctx can stop the Put.
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var r io.Reader = &cancellingReader{data: randomBytes(4<<20, 9), at: 2 << 20, cancel: cancel}
+			if writerTo {
+				r = struct {
+					io.Reader
+					io.WriterTo
+				}{r, writerToOf(r)}
+			}
+			key := "cancel/" + name
+			_, err := s.Put(ctx, key, r)
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Put cancelled midway: got %v, want %v", err, context.Canceled)
+			}
+			checkAbsent(t, s, key)
+		})
+	}
 }
 
 // cancellingReader returns data to its end, calling cancel once at bytes in.
@@ -109,6 +144,17 @@ func (r *cancellingReader) Read(p []byte) (int, error) {
 	r.read += n
 	return n, nil
 }
+
+// writerToOf makes an io.WriterTo of r that copies in 64 KiB writes.
+func writerToOf(r io.Reader) io.WriterTo {
+	return writerToFunc(func(w io.Writer) (int64, error) {
+		return io.CopyBuffer(struct{ io.Writer }{w}, struct{ io.Reader }{r}, make([]byte, 64<<10))
+	})
+}
+
+type writerToFunc func(w io.Writer) (int64, error)
+
+func (f writerToFunc) WriteTo(w io.Writer) (int64, error) { return f(w) }
 
 func testBlobConcurrentPut(t *testing.T, s silo.BlobStore) {
 	const n = 8
