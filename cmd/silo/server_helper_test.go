@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -15,23 +16,65 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	shttp "github.com/silo-dev/silo/http"
-	"github.com/silo-dev/silo/inmem"
-	"github.com/silo-dev/silo/service"
+	"time"
 )
 
-// startServer starts a Silo server on a free loopback port, stops it when the
-// test ends, and returns its base URL. Until silo serve exists it serves the
-// service over in-memory stores through the http package's handler.
+// startServer runs `silo serve` in this process on a free loopback port, with
+// its data in a temp dir, stops it when the test ends, and returns its base URL.
 func startServer(t *testing.T) string {
 	t.Helper()
-	meta, blobs := inmem.NewMetaStore(), inmem.NewBlobStore()
-	svc := service.New(meta, blobs, service.Config{})
-	h := shttp.NewHandler(shttp.Config{Uploads: svc, Files: svc, Auth: func(string) (string, bool) { return "proj", true }})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/v1"
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	logs := &logBuffer{}
+	done := make(chan error, 1)
+	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}
+	go func() {
+		done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), pw, logs)
+		pw.Close()
+	}()
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(pr).ReadString('\n')
+		line <- l
+		io.Copy(io.Discard, pr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("silo serve: %v\n%s", err, logs)
+		}
+	})
+	select {
+	case l := <-line:
+		i := strings.Index(l, "http://")
+		if i < 0 {
+			t.Fatalf("silo serve printed %q, want its base URL\n%s", l, logs)
+		}
+		return strings.TrimSpace(l[i:])
+	case err := <-done:
+		t.Fatalf("silo serve ended: %v\n%s", err, logs)
+	case <-time.After(time.Minute):
+		t.Fatalf("silo serve did not start\n%s", logs)
+	}
+	return ""
+}
+
+// logBuffer keeps a server's log for failure messages.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // cliResult is what one run of the command line gave.
