@@ -15,9 +15,11 @@ import (
 // Open returns a reader of length bytes of the blob from offset (length below
 // 0: to the end); reading stops at the end of the blob, so an offset at or
 // past it reads nothing. The reader is also an io.WriterTo, which lets
-// io.Copy to an http.ResponseWriter send the bytes with sendfile. The reader
-// keeps the file open, so it reads the whole blob even if the blob is deleted
-// meanwhile. EINVALID, ENOTFOUND.
+// io.Copy to an http.ResponseWriter send the bytes with sendfile (net/http
+// does so when the response has a Content-Length, not when it is chunked).
+// The reader keeps the file open, so it reads the whole range even if the
+// blob is deleted meanwhile. EINVALID for a bad key or a negative offset;
+// ENOTFOUND.
 func (s *Store) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
 	if err := checkKey(key); err != nil {
 		return nil, err
