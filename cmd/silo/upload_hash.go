@@ -23,6 +23,7 @@ type orderedMD5 struct {
 	head    int            // the part being hashed; n when all are
 	done    int64          // bytes of the head part hashed
 	pending map[int][]byte // the first bytes of parts after the head
+	free    [][]byte       // buffers of pending parts hashed since, for reuse
 	moved   chan struct{}  // closed and replaced when the head moves
 }
 
@@ -50,7 +51,7 @@ func (o *orderedMD5) write(i int, off int64, p []byte) {
 	default:
 		b, ok := o.pending[i]
 		if !ok {
-			b = make([]byte, 0, o.size(i))
+			b = o.buffer(o.size(i))
 		}
 		if have := int64(len(b)); off <= have && end > have {
 			o.pending[i] = append(b, p[have-off:]...)
@@ -65,10 +66,13 @@ func (o *orderedMD5) advance() {
 	for o.head < o.n && o.done == o.size(o.head) {
 		o.head++
 		moved = true
-		b := o.pending[o.head]
+		b, ok := o.pending[o.head]
 		delete(o.pending, o.head)
 		o.h.Write(b)
 		o.done = int64(len(b))
+		if ok {
+			o.free = append(o.free, b[:0])
+		}
 	}
 	if moved {
 		close(o.moved)
@@ -76,9 +80,32 @@ func (o *orderedMD5) advance() {
 	}
 }
 
+// buffer returns an empty buffer for n bytes, reusing a free one if it can,
+// so that the buffers of a long file are a few allocations, not one per part.
+func (o *orderedMD5) buffer(n int64) []byte {
+	for len(o.free) > 0 {
+		b := o.free[len(o.free)-1]
+		o.free = o.free[:len(o.free)-1]
+		if int64(cap(b)) >= n {
+			return b
+		}
+	}
+	return make([]byte, 0, n)
+}
+
+// waitHead returns when part i is at the head, so that reading it hashes its
+// bytes at once and keeps none; or when ctx ends.
+func (o *orderedMD5) waitHead(ctx context.Context, i int) error {
+	return o.waitAhead(ctx, i, 1)
+}
+
 // waitWindow returns when part i is fewer than window parts ahead of the
 // head, or when ctx ends.
 func (o *orderedMD5) waitWindow(ctx context.Context, i, window int) error {
+	return o.waitAhead(ctx, i, window)
+}
+
+func (o *orderedMD5) waitAhead(ctx context.Context, i, window int) error {
 	for {
 		o.mu.Lock()
 		ahead, moved := i-o.head, o.moved

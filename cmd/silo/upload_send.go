@@ -63,10 +63,14 @@ dispatch:
 }
 
 // doPart sends part i, trying again after a failure that may pass. A part
-// sent by an earlier run is only read, for the digest.
+// sent by an earlier run is only read, for the digest, once it is at the
+// head so that none of it is kept.
 func (u *uploader) doPart(ctx context.Context, st *uploadState, i int, sent bool, md *orderedMD5) error {
 	off, size := st.partRange(i)
 	if sent {
+		if err := md.waitHead(ctx, i); err != nil {
+			return err
+		}
 		r := &partReader{r: io.NewSectionReader(u.f, off, size), i: i, md: md}
 		_, err := io.Copy(io.Discard, r)
 		return err
