@@ -9,17 +9,14 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/silo-dev/silo/disk"
 	shttp "github.com/silo-dev/silo/http"
 	"github.com/silo-dev/silo/service"
-	"github.com/silo-dev/silo/sqlite"
 )
 
 // serveConfig is the configuration of `silo serve`, from flags or SILO_* variables.
@@ -31,6 +28,8 @@ type serveConfig struct {
 	reapInterval time.Duration
 	shutdownWait time.Duration
 	debugAddr    string
+	db           string
+	blobs        string
 }
 
 // serveCommand is `silo serve`.
@@ -46,7 +45,13 @@ Every flag can also be set with an environment variable SILO_<NAME>
 from SILO_API_KEYS="sk-a=proj_a,sk-b=proj_b" or --api-keys-file (one key[=project]
 per line); a key without a project belongs to project "default". With no key
 configured, the server only listens on a loopback address and takes any bearer
-token as project "default".`,
+token as project "default".
+
+Records and bytes live under --data by default (SQLite and files). To run
+several instances behind a load balancer, give them all one PostgreSQL
+database and one S3 bucket: --db postgres://USER:PASSWORD@HOST:PORT/DATABASE
+and --blobs s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION, with
+the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return serve(cmd.Context(), e, c)
@@ -60,6 +65,8 @@ token as project "default".`,
 	f.DurationVar(&c.reapInterval, "reap-interval", 10*time.Second, "how often expired uploads, expired files and garbage are cleaned up")
 	f.DurationVar(&c.shutdownWait, "shutdown-wait", 30*time.Second, "how long a shutdown waits for requests in flight")
 	f.StringVar(&c.debugAddr, "debug-addr", "", "loopback HOST:PORT to serve net/http/pprof on (off by default)")
+	f.StringVar(&c.db, "db", "", "metadata store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default sqlite:<data>/silo.db)")
+	f.StringVar(&c.blobs, "blobs", "", "blob store: file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (default file:<data>/blobs)")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
 	}
@@ -95,27 +102,14 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		auth = func(string) (string, bool) { return "default", true }
 	}
 
-	if err := os.MkdirAll(c.data, 0o755); err != nil {
+	st, err := openStores(ctx, c)
+	if err != nil {
 		return err
 	}
-	meta, err := sqlite.Open(filepath.Join(c.data, "silo.db"), sqlite.Options{})
-	if err != nil {
-		return fmt.Errorf("opening the database: %w", err)
-	}
-	defer meta.Close()
-	blobs, err := disk.Open(filepath.Join(c.data, "blobs"))
-	if err != nil {
-		return fmt.Errorf("opening the blob directory: %w", err)
-	}
-	defer blobs.Close()
-	svc := service.New(meta, blobs, service.Config{UploadTTL: c.uploadTTL})
-
-	// Bytes whose record was never made (a crash between the two) are removed
-	// before anyone can write again: this process is the data dir's only user.
-	if n, err := svc.SweepOrphans(ctx, time.Now()); err != nil {
-		return fmt.Errorf("removing orphaned bytes: %w", err)
-	} else if n > 0 {
-		log.Info("removed orphaned blobs", "count", n)
+	defer st.close()
+	svc := service.New(st.meta, st.blobs, service.Config{UploadTTL: c.uploadTTL, GarbageGrace: st.garbageGrace()})
+	if err := st.sweepAtStart(ctx, svc, log); err != nil {
+		return err
 	}
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -144,6 +138,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		defer close(reaped)
 		reapLoop(reapCtx, svc, c.reapInterval, log)
 	}()
+	swept := st.sweeping(reapCtx, svc, log)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -161,6 +156,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	stopReaper()
 	<-reaped
+	<-swept
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/silo-dev/silo"
+	"github.com/silo-dev/silo/disk"
+	"github.com/silo-dev/silo/postgres"
+	"github.com/silo-dev/silo/s3"
+	"github.com/silo-dev/silo/service"
+	"github.com/silo-dev/silo/sqlite"
+)
+
+// Timings of stores that other instances may share.
+const (
+	// sharedGarbageGrace keeps the bytes of a deleted File this long before
+	// the reaper deletes them: another instance may be streaming the File,
+	// opening its blobs one after another, and an object store, unlike a
+	// local file, is gone for every reader once deleted.
+	sharedGarbageGrace = 10 * time.Minute
+	// orphanGrace is how old an unknown blob must be before the sweep deletes
+	// it: another instance may be writing the bytes of a part right now, and
+	// makes its record only once they are all stored. An S3 object made by a
+	// multipart upload dates from the upload's start, so this also bounds how
+	// long one part may take to arrive.
+	orphanGrace = time.Hour
+	// sweepInterval is how often every instance sweeps shared stores.
+	sweepInterval = time.Hour
+)
+
+// stores are the metadata and blob stores serve runs on, chosen by --db and
+// --blobs.
+type stores struct {
+	meta  silo.MetaStore
+	blobs silo.BlobStore
+	// shared is set when either store lives outside this process's data dir
+	// (PostgreSQL, S3), so that other instances may be using it too.
+	shared bool
+}
+
+// openStores opens the stores that c names. The defaults are SQLite and
+// files under the data dir.
+func openStores(ctx context.Context, c serveConfig) (*stores, error) {
+	db, blobs := c.db, c.blobs
+	if db == "" {
+		db = "sqlite:" + filepath.Join(c.data, "silo.db")
+	}
+	if blobs == "" {
+		blobs = "file:" + filepath.Join(c.data, "blobs")
+	}
+	st := &stores{}
+	var err error
+	switch {
+	case strings.HasPrefix(db, "sqlite:"):
+		path := localPath(db, "sqlite:")
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
+		if st.meta, err = sqlite.Open(path, sqlite.Options{}); err != nil {
+			return nil, fmt.Errorf("opening the database: %w", err)
+		}
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		st.shared = true
+		if st.meta, err = postgres.Open(ctx, db, postgres.Options{}); err != nil {
+			return nil, fmt.Errorf("opening the database: %w", err)
+		}
+	default:
+		return nil, errors.New("--db (SILO_DB): expected sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+	}
+	switch {
+	case strings.HasPrefix(blobs, "file:"):
+		st.blobs, err = disk.Open(localPath(blobs, "file:"))
+	case strings.HasPrefix(blobs, "s3://"):
+		st.shared = true
+		st.blobs, err = s3.Open(ctx, blobs, s3.Options{})
+	default:
+		err = fmt.Errorf("%q: expected file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION", blobs)
+	}
+	if err != nil {
+		st.meta.Close()
+		return nil, fmt.Errorf("opening the blob store (--blobs, SILO_BLOBS): %w", err)
+	}
+	return st, nil
+}
+
+// localPath returns the path of a sqlite: or file: URL, which may also be
+// written sqlite:///abs/path.
+func localPath(u, scheme string) string {
+	p := strings.TrimPrefix(u, scheme)
+	if strings.HasPrefix(p, "///") {
+		p = p[2:]
+	}
+	return p
+}
+
+// garbageGrace is the service's GarbageGrace for the stores.
+func (st *stores) garbageGrace() time.Duration {
+	if st.shared {
+		return sharedGarbageGrace
+	}
+	return 0
+}
+
+// close closes both stores.
+func (st *stores) close() {
+	st.blobs.Close()
+	st.meta.Close()
+}
+
+// sweepAtStart removes the bytes whose record was never made (a crash between
+// the two) before anyone can write again, when this process is the stores'
+// only user. Shared stores are swept by sweeping instead.
+func (st *stores) sweepAtStart(ctx context.Context, svc *service.Service, log *slog.Logger) error {
+	if st.shared {
+		return nil
+	}
+	n, err := svc.SweepOrphans(ctx, time.Now())
+	if err != nil {
+		return fmt.Errorf("removing orphaned bytes: %w", err)
+	}
+	if n > 0 {
+		log.Info("removed orphaned blobs", "count", n)
+	}
+	return nil
+}
+
+// sweeping sweeps shared stores for orphans older than orphanGrace, at once
+// and then every sweepInterval, until ctx ends; the channel it returns is
+// closed then. Instances over private stores have nothing to do here.
+func (st *stores) sweeping(ctx context.Context, svc *service.Service, log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	if !st.shared {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(sweepInterval)
+		defer t.Stop()
+		for {
+			n, err := svc.SweepOrphans(ctx, time.Now().Add(-orphanGrace))
+			if err != nil && ctx.Err() == nil {
+				log.Error("orphan sweep", "err", err)
+			}
+			if n > 0 {
+				log.Info("removed orphaned blobs", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return done
+}
