@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -88,4 +91,39 @@ func (m *multipart) abort() {
 		Key:      aws.String(m.s.objectKey(m.key)),
 		UploadId: m.id,
 	})
+}
+
+// AbortUnfinished aborts the multipart uploads under the store's prefix that
+// began before startedBefore, and returns how many it aborted. They are what
+// Puts leave when their process dies midway: invisible to Open and List, yet
+// stored (and paid for) until aborted. Give startedBefore a margin longer
+// than any Put takes, since other processes sharing the bucket may be
+// uploading right now. EUNAVAILABLE.
+func (s *Store) AbortUnfinished(ctx context.Context, startedBefore time.Time) (int, error) {
+	// The whole bucket is listed and the prefix applied here: MinIO lists
+	// the uploads of one exact key for a prefix, not those under it.
+	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket)}
+	aborted := 0
+	for {
+		out, err := s.client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return aborted, translate(ctx, "list uploads", s.prefix, err)
+		}
+		for _, u := range out.Uploads {
+			if !strings.HasPrefix(aws.ToString(u.Key), s.prefix) || u.Initiated == nil || !u.Initiated.Before(startedBefore) {
+				continue
+			}
+			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+				Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId,
+			})
+			if err != nil && !isStatus(err, http.StatusNotFound) {
+				return aborted, translate(ctx, "abort", aws.ToString(u.Key), err)
+			}
+			aborted++
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return aborted, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
+	}
 }

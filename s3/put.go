@@ -54,11 +54,11 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if eof {
 		return s.putObject(ctx, key, (*first)[:n])
 	}
-	// The first buffer is full: only a second read tells a blob of exactly
+	// The first buffer is full: only one more byte tells a blob of exactly
 	// one buffer from a larger one.
 	second := s.bufs.get()
 	defer s.bufs.put(second)
-	m, eof, err := fill(r, *second)
+	m, eof, err := fillSome(r, *second)
 	if err != nil {
 		return 0, err
 	}
@@ -66,6 +66,22 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		return s.putObject(ctx, key, *first)
 	}
 	return s.putMultipart(ctx, key, r, *first, (*second)[:m], eof)
+}
+
+// fillSome reads from r into buf until it has at least one byte or r ends,
+// with fill's errors.
+func fillSome(r io.Reader, buf []byte) (n int, eof bool, err error) {
+	for n == 0 {
+		m, err := r.Read(buf)
+		n += m
+		if err == io.EOF {
+			return n, true, nil
+		}
+		if err != nil {
+			return 0, false, err
+		}
+	}
+	return n, false, nil
 }
 
 // fill reads from r until buf is full or r ends (eof). It returns r's error
@@ -113,10 +129,11 @@ func (s *Store) deleteQuietly(ctx context.Context, key string) {
 	s.client.DeleteObject(cctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key))})
 }
 
-// putMultipart stores first, then second, then the rest of r (unless eof) as
-// a multipart upload. One goroutine uploads a full buffer while this one
-// fills the other: the client's bytes keep flowing in while the last part
-// flows out, and no more than the two buffers are held.
+// putMultipart stores first, then second (a buffer begun, of full capacity),
+// then the rest of r (unless eof) as a multipart upload. One goroutine
+// uploads a full buffer while this one fills the other: the client's bytes
+// keep flowing in while the last part flows out, and no more than the two
+// buffers are held.
 func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, first, second []byte, eof bool) (int64, error) {
 	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(s.bucket),
@@ -136,15 +153,15 @@ func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, first
 	cur := second
 	var rerr error
 	for !eof && up.ctx.Err() == nil {
-		up.jobs <- cur // waits for the previous part to be sent
-		total += int64(len(cur))
-		buf := <-up.free
 		var n int
-		n, eof, rerr = fill(r, buf[:cap(buf)])
-		if rerr != nil {
+		n, eof, rerr = fill(r, cur[len(cur):cap(cur)])
+		cur = cur[:len(cur)+n]
+		if rerr != nil || eof || up.ctx.Err() != nil {
 			break
 		}
-		cur = buf[:n]
+		up.jobs <- cur // waits for the previous part to be sent
+		total += int64(len(cur))
+		cur = (<-up.free)[:0]
 	}
 	if rerr == nil && up.ctx.Err() == nil && len(cur) > 0 {
 		up.jobs <- cur

@@ -35,6 +35,12 @@ const (
 	sweepInterval = time.Hour
 )
 
+// unfinishedAborter is a blob store that can drop what Puts of dead
+// processes left half made (s3.Store).
+type unfinishedAborter interface {
+	AbortUnfinished(ctx context.Context, startedBefore time.Time) (int, error)
+}
+
 // stores are the metadata and blob stores serve runs on, chosen by --db and
 // --blobs.
 type stores struct {
@@ -131,9 +137,9 @@ func (st *stores) sweepAtStart(ctx context.Context, svc *service.Service, log *s
 	return nil
 }
 
-// sweeping sweeps shared stores for orphans older than orphanGrace, at once
-// and then every sweepInterval, until ctx ends; the channel it returns is
-// closed then. Instances over private stores have nothing to do here.
+// sweeping sweeps shared stores for orphans older than orphanGrace, and
+// aborts the multipart uploads that old, at once and then every
+// sweepInterval, until ctx ends; the channel it returns is closed then. Instances over private stores have nothing to do here.
 func (st *stores) sweeping(ctx context.Context, svc *service.Service, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	if !st.shared {
@@ -151,6 +157,15 @@ func (st *stores) sweeping(ctx context.Context, svc *service.Service, log *slog.
 			}
 			if n > 0 {
 				log.Info("removed orphaned blobs", "count", n)
+			}
+			if a, ok := st.blobs.(unfinishedAborter); ok {
+				n, err := a.AbortUnfinished(ctx, time.Now().Add(-orphanGrace))
+				if err != nil && ctx.Err() == nil {
+					log.Error("aborting unfinished uploads", "err", err)
+				}
+				if n > 0 {
+					log.Info("aborted unfinished multipart uploads", "count", n)
+				}
 			}
 			select {
 			case <-ctx.Done():
