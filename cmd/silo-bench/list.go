@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+)
+
+// seedClients is how many clients store the files of the list figure.
+const seedClients = 32
+
+// listResult is the latency of a page of 100 files with --files stored.
+type listResult struct {
+	Files int `json:"files"`
+	// Seeded files were stored in this run (with SeedPerSecond durable POST
+	// /files of one byte each); the rest were found in --list-data.
+	Seeded        int     `json:"seeded"`
+	SeedSeconds   float64 `json:"seed_seconds"`
+	SeedPerSecond float64 `json:"seed_files_per_second"`
+	// Pages of 100: the newest (the default order), the oldest, and one from
+	// a cursor in the middle.
+	First  latencies `json:"first_page_ms"`
+	Asc    latencies `json:"first_page_asc_ms"`
+	Middle latencies `json:"middle_page_ms"`
+}
+
+// list starts a silo on its own data dir, stores files in it up to --files
+// (reusing those of an earlier run with --list-data), and times list pages.
+func (b *bench) list(ctx context.Context, rep *report) error {
+	data := b.cfg.listData
+	if data == "" {
+		data = filepath.Join(b.dir, "list-silo")
+		if !b.cfg.keep {
+			defer os.RemoveAll(data)
+			defer os.Remove(data + ".log")
+		}
+	}
+	srv, err := startSilo(ctx, b.siloBin, data)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	c := newSDK(srv.baseURL, b.hc)
+	res := &listResult{}
+	have, _, err := countStoredFiles(ctx, c)
+	if err != nil {
+		return err
+	}
+	if missing := b.cfg.files - have; missing > 0 {
+		b.logf("storing %d files of 1 byte with %d clients", missing, seedClients)
+		lat, d, err := hammer(ctx, seedClients, 30*time.Minute, int64(missing), func(ctx context.Context) error {
+			_, err := c.Files.New(ctx, openai.FileNewParams{
+				File: openai.File(bytes.NewReader([]byte{'x'}), "seed.txt", "text/plain"), Purpose: openai.FilePurposeUserData,
+			})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("seeding: %w", err)
+		}
+		res.Seeded, res.SeedSeconds = len(lat), d.Seconds()
+		res.SeedPerSecond = float64(len(lat)) / d.Seconds()
+		b.logf("stored %d files in %.1fs: %.0f/s", res.Seeded, res.SeedSeconds, res.SeedPerSecond)
+	}
+	total, middle, err := countStoredFiles(ctx, c)
+	if err != nil {
+		return err
+	}
+	res.Files = total
+	pages := []struct {
+		into *latencies
+		q    openai.FileListParams
+	}{
+		{&res.First, openai.FileListParams{Limit: openai.Int(100)}},
+		{&res.Asc, openai.FileListParams{Limit: openai.Int(100), Order: openai.FileListParamsOrderAsc}},
+		{&res.Middle, openai.FileListParams{Limit: openai.Int(100), After: openai.String(middle)}},
+	}
+	for _, p := range pages {
+		lat := make([]time.Duration, 0, b.cfg.listQueries)
+		for range b.cfg.listQueries {
+			start := time.Now()
+			files, _, err := listFilesPage(ctx, c, p.q)
+			if err != nil {
+				return err
+			}
+			lat = append(lat, time.Since(start))
+			if len(files) != min(100, total) {
+				return fmt.Errorf("a page of %d files, want %d", len(files), min(100, total))
+			}
+		}
+		*p.into = summarize(lat)
+	}
+	b.logf("list page of 100 at %d files: newest p50 %.2f ms, oldest p50 %.2f ms, middle p50 %.2f ms",
+		total, res.First.P50, res.Asc.P50, res.Middle.P50)
+	rep.List = res
+	return nil
+}
+
+// countStoredFiles pages through every file, 10,000 at a time, and returns how
+// many there are and the id of the one in the middle.
+func countStoredFiles(ctx context.Context, c *openai.Client) (int, string, error) {
+	var ids []string
+	q := openai.FileListParams{Limit: openai.Int(10000), Order: openai.FileListParamsOrderAsc}
+	for range 10000 { // at most 100M files
+		files, more, err := listFilesPage(ctx, c, q)
+		if err != nil {
+			return 0, "", err
+		}
+		for _, f := range files {
+			ids = append(ids, f.ID)
+		}
+		if !more || len(files) == 0 {
+			break
+		}
+		q.After = openai.String(files[len(files)-1].ID)
+	}
+	if len(ids) == 0 {
+		return 0, "", nil
+	}
+	return len(ids), ids[len(ids)/2], nil
+}
