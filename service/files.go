@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/silo-dev/silo"
@@ -101,8 +102,9 @@ func (s *Service) DeleteFile(ctx context.Context, id string) error {
 	return notFound(s.meta.DeleteFile(ctx, proj, id, s.now()), "file_id", "file", id)
 }
 
-// OpenFile returns the File and a reader of a range of its bytes. The blobs are
-// opened only as the reader reaches them, so opening and closing costs nothing.
+// OpenFile returns the File and a reader of a range of its bytes. The first
+// blob is opened at once, so that a blob store that is down fails the request
+// before a response has begun; the others are opened as the reader reaches them.
 func (s *Service) OpenFile(ctx context.Context, id string, offset, length int64) (*silo.File, io.ReadCloser, error) {
 	f, err := s.GetFile(ctx, id)
 	if err != nil {
@@ -111,5 +113,14 @@ func (s *Service) OpenFile(ctx context.Context, id string, offset, length int64)
 	if offset < 0 || offset > f.Bytes {
 		return nil, nil, silo.Errorf(silo.ERANGE, "", "The range starts at byte %d, but file %s has %d bytes.", offset, id, f.Bytes)
 	}
-	return f, newBlobsReader(ctx, s.blobs, f.Blobs, offset, length), nil
+	rd := newBlobsReader(ctx, s.blobs, f.Blobs, offset, length)
+	if err := rd.open(); err != nil && err != io.EOF {
+		if silo.ErrorCode(err) == silo.ENOTFOUND {
+			// The record names bytes the blob store lacks: that is ours, not
+			// the client's, to answer for.
+			return nil, nil, fmt.Errorf("file %s: blob missing: %v", id, err)
+		}
+		return nil, nil, err
+	}
+	return f, rd, nil
 }

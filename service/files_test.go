@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/silo-dev/silo"
+	"github.com/silo-dev/silo/service"
 )
 
 func TestFileService_CreateFile(t *testing.T) {
@@ -166,6 +167,15 @@ func TestFileService_OpenFile(t *testing.T) {
 	}
 	_, _, err = f.svc.OpenFile(f.ctx, file.ID, 6, -1)
 	wantCode(t, err, silo.ERANGE, "")
+	// A blob store that fails fails the open, before any response begins.
+	down := &failingOpen{BlobStore: f.blobs, err: silo.Errorf(silo.EUNAVAILABLE, "", "down")}
+	svc := service.New(f.meta, down, service.Config{Now: f.clock.Now})
+	_, _, err = svc.OpenFile(f.ctx, file.ID, 0, -1)
+	wantCode(t, err, silo.EUNAVAILABLE, "")
+	down.err = silo.Errorf(silo.ENOTFOUND, "", "no such blob")
+	if _, _, err = svc.OpenFile(f.ctx, file.ID, 0, -1); silo.ErrorCode(err) != silo.EINTERNAL {
+		t.Fatalf("a file whose blob is missing: got %v, want an internal error", err)
+	}
 	// A blob that lost bytes is an error, never a short file.
 	f.blobs.Put(context.Background(), file.Blobs[0].Key, strings.NewReader("hell"))
 	_, rc, err := f.svc.OpenFile(f.ctx, file.ID, 0, -1)
@@ -200,4 +210,14 @@ func blobCount(t *testing.T, f *fixture) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// failingOpen is a blob store whose Open fails with err.
+type failingOpen struct {
+	silo.BlobStore
+	err error
+}
+
+func (f *failingOpen) Open(context.Context, string, int64, int64) (io.ReadCloser, error) {
+	return nil, f.err
 }

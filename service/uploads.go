@@ -106,31 +106,23 @@ func (s *Service) CompleteUpload(ctx context.Context, uploadID string, partIDs [
 	if err != nil {
 		return nil, notFound(err, "upload_id", "upload", uploadID)
 	}
-	now := s.now()
-	switch st := u.StatusAt(now); st {
-	case silo.StatusPending:
-	case silo.StatusCompleted:
-		if sameCompletion(u, partIDs, md5) {
-			return u, nil
-		}
-		return nil, silo.Errorf(silo.EUPLOADCOMPLETED, "", "Upload %s is already completed with another part list; it cannot be completed again differently.", u.ID)
-	default:
-		return nil, silo.NotPendingError(u.ID, st)
+	if done, settled, err := settledCompletion(u, partIDs, md5, s.now()); settled {
+		return done, err
 	}
 	blobs, err := s.listedBlobs(ctx, u, partIDs)
 	if err != nil {
-		return nil, err
+		return s.raced(ctx, u, partIDs, md5, err)
 	}
 	if md5 != "" {
 		got, err := s.digest(ctx, u, partIDs, blobs)
 		if err != nil {
-			return nil, err
+			return s.raced(ctx, u, partIDs, md5, err)
 		}
 		if got != md5 {
 			return nil, silo.Errorf(silo.EMD5MISMATCH, "md5", "The md5 of the assembled bytes is %s, but the request gave %s; check the part order and the bytes sent.", got, md5)
 		}
 	}
-	now = s.now()
+	now := s.now()
 	f := &silo.File{
 		ID:        s.cfg.NewID(silo.FileIDPrefix),
 		Project:   proj,
@@ -153,6 +145,38 @@ func (s *Service) CompleteUpload(ctx context.Context, uploadID string, partIDs [
 	}
 	s.md5.forget(u.ID)
 	return done, nil
+}
+
+// settledCompletion returns what a complete of u gets when u is no longer
+// pending: u itself for a retry of the completion that made it, else the
+// error of its status; settled is false while u is pending.
+func settledCompletion(u *silo.Upload, partIDs []string, md5 string, now time.Time) (done *silo.Upload, settled bool, err error) {
+	switch st := u.StatusAt(now); st {
+	case silo.StatusPending:
+		return nil, false, nil
+	case silo.StatusCompleted:
+		if sameCompletion(u, partIDs, md5) {
+			return u, true, nil
+		}
+		return nil, true, silo.Errorf(silo.EUPLOADCOMPLETED, "", "Upload %s is already completed with another part list; it cannot be completed again differently.", u.ID)
+	default:
+		return nil, true, silo.NotPendingError(u.ID, st)
+	}
+}
+
+// raced returns the answer to a complete that failed with err while checking
+// the parts of u, read pending: if u has left pending meanwhile (another
+// completion or a cancellation, perhaps through another instance, dropped its
+// parts), the answer is the one for u's new status, not err.
+func (s *Service) raced(ctx context.Context, u *silo.Upload, partIDs []string, md5 string, err error) (*silo.Upload, error) {
+	again, gerr := s.meta.GetUpload(ctx, u.Project, u.ID)
+	if gerr != nil {
+		return nil, err
+	}
+	if done, settled, serr := settledCompletion(again, partIDs, md5, s.now()); settled {
+		return done, serr
+	}
+	return nil, err
 }
 
 // sameCompletion reports whether a retried complete asks for what completed u:
