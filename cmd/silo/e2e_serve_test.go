@@ -72,6 +72,13 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	}()
 	w, _ := mw.CreateFormFile("data", "p.bin")
 	w.Write(make([]byte, 1<<20))
+	// The server has the request once it writes the part's bytes.
+	for i := 0; countTemp(t, s.Data) == 0; i++ {
+		if i == 500 {
+			t.Fatal("the server never began writing the part")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 
 	stopped := make(chan struct{})
 	go func() { s.stop(); close(stopped) }()
