@@ -7,18 +7,19 @@ import (
 	"time"
 
 	"github.com/silo-dev/silo"
+	"github.com/silo-dev/silo/internal/faultnet"
 	"github.com/silo-dev/silo/postgres"
 )
 
 // throughProxy returns a store on a fresh schema whose connections go through
 // a fault proxy, and the proxy.
-func throughProxy(t *testing.T, opts postgres.Options) (*postgres.MetaStore, *faultProxy) {
+func throughProxy(t *testing.T, opts postgres.Options) (*postgres.MetaStore, *faultnet.Proxy) {
 	t.Helper()
 	u, err := url.Parse(freshSchema(t))
 	if err != nil || u.Host == "" {
 		t.Skip("SILO_TEST_POSTGRES_URL is not a postgres:// URL with a host")
 	}
-	p := newFaultProxy(t, u.Host)
+	p := faultnet.NewProxy(t, u.Host)
 	u.Host = p.Addr
 	s := open(t, u.String(), opts)
 	t.Cleanup(func() { s.Close() })
@@ -60,7 +61,7 @@ func TestUnavailable_Down(t *testing.T) {
 		t.Fatalf("CreateUpload: %v", err)
 	}
 
-	p.cut()
+	p.Cut()
 	part := &silo.Part{ID: silo.NewID(silo.PartIDPrefix), UploadID: u.ID, Project: "proj", Size: 10, BlobKey: "parts/x"}
 	if err := s.AddPart(ctx, part, time.Now(), 100); silo.ErrorCode(err) != silo.EUNAVAILABLE {
 		t.Errorf("AddPart with the database down: got %v, want %s", err, silo.EUNAVAILABLE)
@@ -72,7 +73,7 @@ func TestUnavailable_Down(t *testing.T) {
 		t.Errorf("CancelUpload with the database down: got %v, want %s", err, silo.EUNAVAILABLE)
 	}
 
-	p.restore()
+	p.Restore()
 	recovered(t, "ListParts", func() error {
 		parts, err := s.ListParts(ctx, "proj", u.ID)
 		if err == nil && len(parts) != 0 {
@@ -96,14 +97,14 @@ func TestUnavailable_Stalled(t *testing.T) {
 	if err := s.CreateUpload(ctx, u); err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
-	p.stall()
+	p.Stall()
 	if _, err := s.GetUpload(ctx, "proj", u.ID); silo.ErrorCode(err) != silo.EUNAVAILABLE {
 		t.Errorf("GetUpload with the database stalled: got %v, want %s", err, silo.EUNAVAILABLE)
 	}
 	if err := s.CreateUpload(ctx, testUpload()); silo.ErrorCode(err) != silo.EUNAVAILABLE {
 		t.Errorf("CreateUpload with the database stalled: got %v, want %s", err, silo.EUNAVAILABLE)
 	}
-	p.restore()
+	p.Restore()
 	recovered(t, "GetUpload", func() error {
 		_, err := s.GetUpload(ctx, "proj", u.ID)
 		return err

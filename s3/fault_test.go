@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/silo-dev/silo"
+	"github.com/silo-dev/silo/internal/faultnet"
 )
 
 // throughProxy returns a store on a fresh prefix whose requests go through a
 // fault proxy, and the proxy.
-func throughProxy(t *testing.T, opts Options) (*Store, *faultProxy) {
+func throughProxy(t *testing.T, opts Options) (*Store, *faultnet.Proxy) {
 	t.Helper()
 	u, err := url.Parse(freshURL(t))
 	if err != nil {
@@ -24,7 +25,7 @@ func throughProxy(t *testing.T, opts Options) (*Store, *faultProxy) {
 	if err != nil || ep.Host == "" || ep.Scheme != "http" {
 		t.Skip("SILO_TEST_S3_URL has no http endpoint to put a proxy in front of")
 	}
-	p := newFaultProxy(t, ep.Host)
+	p := faultnet.NewProxy(t, ep.Host)
 	ep.Host = p.Addr
 	q.Set("endpoint", ep.String())
 	u.RawQuery = q.Encode()
@@ -49,7 +50,7 @@ func TestUnavailable(t *testing.T) {
 		t.Fatalf("Put: %v", err)
 	}
 
-	p.cut()
+	p.Cut()
 	_, err := s.Put(ctx, "small", bytes.NewReader([]byte("small")))
 	wantUnavailable(t, "Put", err)
 	_, err = s.Put(ctx, "large", newStream(3*MinPartSize))
@@ -61,7 +62,7 @@ func TestUnavailable(t *testing.T) {
 	wantUnavailable(t, "Delete", s.Delete(ctx, "kept"))
 	wantUnavailable(t, "List", s.List(ctx, func(string, time.Time) error { return nil }))
 
-	p.restore()
+	p.Restore()
 	var rc io.ReadCloser
 	for i := 0; ; i++ {
 		if rc, err = s.Open(ctx, "kept", 0, -1); err == nil {
@@ -90,7 +91,7 @@ func TestUnavailable(t *testing.T) {
 // answer: requests fail within the store's time limits instead of hanging.
 func TestUnavailable_Stalled(t *testing.T) {
 	s, p := throughProxy(t, Options{MaxAttempts: 1, ResponseTimeout: 500 * time.Millisecond})
-	p.stall()
+	p.Stall()
 	_, err := s.Open(context.Background(), "any", 0, -1)
 	wantUnavailable(t, "Open", err)
 }

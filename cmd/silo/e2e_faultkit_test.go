@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -85,76 +84,6 @@ func (m *minioServer) stop() {
 		m.cmd.Process.Signal(syscall.SIGKILL)
 		m.cmd.Wait()
 	}
-}
-
-// tcpProxy forwards TCP connections from a loopback port to a server, and
-// can be cut (every connection closed, new ones refused, as when the server
-// is down) and restored.
-type tcpProxy struct {
-	t      *testing.T
-	target string
-	Addr   string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]bool
-}
-
-// newTCPProxy starts a proxy to target; it stops when the test ends.
-func newTCPProxy(t *testing.T, target string) *tcpProxy {
-	t.Helper()
-	p := &tcpProxy{t: t, target: target, Addr: freeAddr(t), conns: make(map[net.Conn]bool)}
-	p.restore()
-	t.Cleanup(p.cut)
-	return p
-}
-
-// restore listens on the proxy's address and forwards what arrives.
-func (p *tcpProxy) restore() {
-	ln, err := net.Listen("tcp", p.Addr)
-	if err != nil {
-		p.t.Fatalf("proxy: listening on %s: %v", p.Addr, err)
-	}
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.forward(c)
-		}
-	}()
-}
-
-func (p *tcpProxy) forward(c net.Conn) {
-	s, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns[c], p.conns[s] = true, true
-	p.mu.Unlock()
-	go func() { io.Copy(s, c); s.Close() }()
-	io.Copy(c, s)
-	c.Close()
-}
-
-// cut closes every connection and stops accepting new ones.
-func (p *tcpProxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		p.ln.Close()
-		p.ln = nil
-	}
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
 }
 
 // partRequest returns a request that adds a part of data to the upload.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/openai/openai-go/v3"
+	"github.com/silo-dev/silo/internal/faultnet"
 )
 
 // untilOK sends the request that makeReq makes until it answers 200, a
@@ -177,7 +178,7 @@ func TestE2E_Faults_Postgres(t *testing.T) {
 	}
 	db, err := url.Parse(testPostgres(t))
 	fatalIf(t, err)
-	proxy := newTCPProxy(t, db.Host)
+	proxy := faultnet.NewProxy(t, db.Host)
 	db.Host = proxy.Addr
 	data := t.TempDir()
 	p := startProcess(t, data, "--db", db.String())
@@ -190,7 +191,7 @@ func TestE2E_Faults_Postgres(t *testing.T) {
 	a, err := c.Uploads.Parts.New(ctx, u.ID, openai.UploadPartNewParams{Data: bytes.NewReader(uData[:1<<20])})
 	fatalIf(t, err)
 
-	proxy.cut()
+	proxy.Cut()
 	status, ra, body := do(t, partRequest(t, p.BaseURL, u.ID, uData[1<<20:]))
 	want503(t, "a part sent while PostgreSQL is down", status, ra, body)
 	_, err = c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "x", MimeType: "a/b", Purpose: "batch"})
@@ -198,7 +199,7 @@ func TestE2E_Faults_Postgres(t *testing.T) {
 	status, ra, body = do(t, getRequest(t, p.BaseURL, "/files"))
 	want503(t, "GET /files while PostgreSQL is down", status, ra, body)
 
-	proxy.restore()
+	proxy.Restore()
 	b := partID(t, untilOK(t, "a part", func() *http.Request { return partRequest(t, p.BaseURL, u.ID, uData[1<<20:]) }))
 	done, err := c.Uploads.Complete(ctx, u.ID, openai.UploadCompleteParams{PartIDs: []string{a.ID, b}, Md5: openai.String(md5Hex(uData))})
 	fatalIf(t, err)

@@ -1,4 +1,6 @@
-package postgres_test
+// Package faultnet plays the faults of a network between a test and a server
+// it depends on (PostgreSQL, S3): a TCP proxy that can cut or stall.
+package faultnet
 
 import (
 	"io"
@@ -7,11 +9,11 @@ import (
 	"testing"
 )
 
-// faultProxy forwards TCP connections from a loopback port to a server, and
+// Proxy forwards TCP connections from a loopback port to a server, and
 // plays the faults of a network: cut (every connection closed, new ones
 // refused, as when the server is down) and stall (connections accepted but
 // nothing forwarded, as in a partition).
-type faultProxy struct {
+type Proxy struct {
 	t      testing.TB
 	target string
 	Addr   string
@@ -22,22 +24,22 @@ type faultProxy struct {
 	stalled bool
 }
 
-// newFaultProxy starts a proxy to target on a free loopback port; it stops
+// NewProxy starts a proxy to target on a free loopback port; it stops
 // when the test ends.
-func newFaultProxy(t testing.TB, target string) *faultProxy {
+func NewProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
-	p := &faultProxy{t: t, target: target, conns: make(map[net.Conn]bool)}
+	p := &Proxy{t: t, target: target, conns: make(map[net.Conn]bool)}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Addr = ln.Addr().String()
 	p.serve(ln)
-	t.Cleanup(p.cut)
+	t.Cleanup(p.Cut)
 	return p
 }
 
-func (p *faultProxy) serve(ln net.Listener) {
+func (p *Proxy) serve(ln net.Listener) {
 	p.mu.Lock()
 	p.ln = ln
 	p.mu.Unlock()
@@ -54,7 +56,7 @@ func (p *faultProxy) serve(ln net.Listener) {
 
 // forward joins the client connection c to a new connection to the target,
 // unless the proxy is stalled, when it holds c open and silent.
-func (p *faultProxy) forward(c net.Conn) {
+func (p *Proxy) forward(c net.Conn) {
 	p.mu.Lock()
 	p.conns[c] = true
 	stalled := p.stalled
@@ -75,8 +77,8 @@ func (p *faultProxy) forward(c net.Conn) {
 	c.Close()
 }
 
-// cut closes every connection and stops accepting new ones.
-func (p *faultProxy) cut() {
+// Cut closes every connection and stops accepting new ones.
+func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ln != nil {
@@ -89,18 +91,18 @@ func (p *faultProxy) cut() {
 	clear(p.conns)
 }
 
-// stall cuts, then accepts connections again but forwards nothing.
-func (p *faultProxy) stall() {
-	p.cut()
+// Stall cuts, then accepts connections again but forwards nothing.
+func (p *Proxy) Stall() {
+	p.Cut()
 	p.mu.Lock()
 	p.stalled = true
 	p.mu.Unlock()
 	p.listen()
 }
 
-// restore ends a cut or a stall: connections are forwarded again.
-func (p *faultProxy) restore() {
-	p.cut()
+// Restore ends a cut or a stall: connections are forwarded again.
+func (p *Proxy) Restore() {
+	p.Cut()
 	p.mu.Lock()
 	p.stalled = false
 	p.mu.Unlock()
@@ -108,7 +110,7 @@ func (p *faultProxy) restore() {
 }
 
 // listen accepts connections on the proxy's address again.
-func (p *faultProxy) listen() {
+func (p *Proxy) listen() {
 	ln, err := net.Listen("tcp", p.Addr)
 	if err != nil {
 		p.t.Fatalf("proxy: listening again on %s: %v", p.Addr, err)
