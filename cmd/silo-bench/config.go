@@ -45,7 +45,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	var sizes, only, partSize, ingestSize string
 	fs.StringVar(&c.dir, "dir", "", "directory for the data of silo and the sink, on the disk to measure (default: a new temp dir under the current directory, removed at the end)")
 	fs.StringVar(&c.siloBin, "silo", "", "silo binary to run (default: go build ./cmd/silo)")
-	fs.IntVar(&c.runs, "runs", 5, "ingest and download runs per side; the median is reported")
+	fs.IntVar(&c.runs, "runs", 5, "ingest and download runs per side, after one that warms up; the median is reported")
 	fs.IntVar(&c.parallel, "parallel", 4, "parts in flight during ingest and the complete uploads")
 	fs.StringVar(&partSize, "part-size", "64MiB", "size of one part")
 	fs.StringVar(&ingestSize, "ingest-size", "1GiB", "bytes sent per ingest run")

@@ -40,7 +40,7 @@ func (b *bench) download(ctx context.Context, rep *report) error {
 	buf := make([]byte, 1<<20)
 	var siloCPU, sinkCPU, clientCPU series
 	gib := float64(b.kept.bytes) / (1 << 30)
-	for r := range b.cfg.runs {
+	for r := range b.cfg.runs + 1 { // run 0 warms up and is not counted
 		for k := range 2 {
 			server := b.silo
 			if (r+k)%2 == 1 {
@@ -64,6 +64,10 @@ func (b *bench) download(ctx context.Context, rep *report) error {
 			}
 			mbps := float64(n) / 1e6 / d.Seconds()
 			scpu := (server.cpu() - cpu0).Seconds() / gib
+			b.logf("download run %d %-4s %7.1f MB/s  server %.2f CPU s/GiB", r, server.name, mbps, scpu)
+			if r == 0 {
+				continue
+			}
 			clientCPU = append(clientCPU, (selfCPU()-self0).Seconds()/gib)
 			if server == b.silo {
 				res.Silo = append(res.Silo, mbps)
@@ -72,7 +76,6 @@ func (b *bench) download(ctx context.Context, rep *report) error {
 				res.Sink = append(res.Sink, mbps)
 				sinkCPU = append(sinkCPU, scpu)
 			}
-			b.logf("download run %d %-4s %7.1f MB/s  server %.2f CPU s/GiB", r+1, server.name, mbps, scpu)
 		}
 	}
 	res.SiloServerCPU, res.SinkServerCPU, res.ClientCPU = siloCPU.median(), sinkCPU.median(), clientCPU.median()

@@ -43,7 +43,9 @@ func (b *bench) ingest(ctx context.Context, rep *report) error {
 	res := &ingestResult{Bytes: b.cfg.ingestSize, Parts: n}
 	var silo, sdk, sink []ingestRun
 	sides := []string{"silo", "sink", "silo-sdk"}
-	for r := range b.cfg.runs {
+	// Run 0 of each side warms up (fresh processes, their first directories
+	// and buffers) and is not counted.
+	for r := range b.cfg.runs + 1 {
 		for k := range sides {
 			side := sides[(r+k)%len(sides)]
 			var run ingestRun
@@ -51,18 +53,26 @@ func (b *bench) ingest(ctx context.Context, rep *report) error {
 			switch side {
 			case "silo":
 				run, err = b.ingestSilo(ctx, n, b.rawPart)
-				silo = append(silo, run)
 			case "silo-sdk":
 				run, err = b.ingestSilo(ctx, n, b.sdkPart)
-				sdk = append(sdk, run)
 			case "sink":
 				run, err = b.ingestSink(ctx, n)
-				sink = append(sink, run)
 			}
 			if err != nil {
 				return err
 			}
-			b.logf("ingest run %d %-8s %7.1f MB/s  server %.2f, client %.2f CPU s/GiB", r+1, side, run.mbps, run.serverCPU, run.clientCPU)
+			b.logf("ingest run %d %-8s %7.1f MB/s  server %.2f, client %.2f CPU s/GiB", r, side, run.mbps, run.serverCPU, run.clientCPU)
+			if r == 0 {
+				continue
+			}
+			switch side {
+			case "silo":
+				silo = append(silo, run)
+			case "silo-sdk":
+				sdk = append(sdk, run)
+			case "sink":
+				sink = append(sink, run)
+			}
 		}
 	}
 	pick := func(runs []ingestRun, f func(ingestRun) float64) series {
@@ -105,9 +115,9 @@ func (b *bench) ingestSink(ctx context.Context, n int) (ingestRun, error) {
 
 // measureSend sends n parts with send, then calls clean and settles. The rate
 // is taken from the first byte sent to the last part acknowledged; the CPU
-// time the server and this process spent, until the server has gone quiet
-// again, so that work a server leaves for later (hashing, write-back it
-// started) counts too.
+// time of the server until it has gone quiet after the last part, so that
+// work it does after answering (silo hashes parts for md5 behind the
+// requests) counts too, and that of this process until the last part.
 func (b *bench) measureSend(ctx context.Context, server *child, n int, send sender, clean func() error) (ingestRun, error) {
 	cpu0, self0 := server.cpu(), selfCPU()
 	_, elapsed, err := sendAll(ctx, n, b.cfg.parallel, 0, send)
@@ -115,6 +125,8 @@ func (b *bench) measureSend(ctx context.Context, server *child, n int, send send
 		return ingestRun{}, err
 	}
 	self1 := selfCPU()
+	server.waitQuiet(ctx)
+	cpu1 := server.cpu()
 	if err := clean(); err != nil {
 		return ingestRun{}, err
 	}
@@ -125,7 +137,7 @@ func (b *bench) measureSend(ctx context.Context, server *child, n int, send send
 	gib := bytes / (1 << 30)
 	return ingestRun{
 		mbps:      bytes / 1e6 / elapsed.Seconds(),
-		serverCPU: (server.cpu() - cpu0).Seconds() / gib,
+		serverCPU: (cpu1 - cpu0).Seconds() / gib,
 		clientCPU: (self1 - self0).Seconds() / gib,
 	}, nil
 }
