@@ -96,7 +96,7 @@ func (b *bench) close() {
 		b.logf("kept %s", b.dir)
 		return
 	}
-	for _, d := range []string{"silo", "sink", "bin"} {
+	for _, d := range []string{"silo", "sink", "bin", "silo.log", "sink.log"} {
 		os.RemoveAll(filepath.Join(b.dir, d))
 	}
 	if b.owned {
