@@ -15,11 +15,12 @@ import (
 // Fields that came first are checked before a byte of the file is read.
 func (s *server) createFile() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mr, err := multipartReader(r, "file")
+		mr, release, err := multipartReader(r, "file")
 		if err != nil {
 			s.fail(w, r, err, "")
 			return
 		}
+		defer release()
 		var form fileForm
 		for {
 			p, err := nextPart(mr)
