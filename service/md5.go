@@ -52,11 +52,18 @@ func (cs *chains) get(u *silo.Upload, create bool) *chain {
 	return c
 }
 
-// forget drops the chain of an Upload that left pending.
+// forget drops the chain of an Upload that left pending; its worker stops
+// after the part it is hashing.
 func (cs *chains) forget(uploadID string) {
 	cs.mu.Lock()
+	c := cs.m[uploadID]
 	delete(cs.m, uploadID)
 	cs.mu.Unlock()
+	if c != nil {
+		c.mu.Lock()
+		c.broken = true
+		c.mu.Unlock()
+	}
 }
 
 // prune drops the chains of Uploads expired at now (Unix seconds).
@@ -163,6 +170,7 @@ func (c *chain) work(s *Service) {
 		}
 		c.ids = append(c.ids, p.ID)
 		c.states = append(c.states, state)
+		c.idle.Broadcast() // a complete may be waiting for just this part
 	}
 	c.busy = false
 	c.idle.Broadcast()
@@ -181,8 +189,10 @@ func hashBlob(blobs silo.BlobStore, h hash.Hash, p *silo.Part, buf []byte) error
 	return err
 }
 
-// prefix waits for the chain's worker to go idle and returns how many of the
-// first partIDs it has hashed, in that order, with the md5 state after them.
+// prefix returns how many of the first partIDs the chain has hashed, in that
+// order, with the md5 state after them. While the worker is busy and what it
+// hashed so far is the start of partIDs, it waits for more; once the chain
+// has gone another way, waiting would only delay the complete's own pass.
 func (c *chain) prefix(ctx context.Context, partIDs []string) (int, []byte) {
 	stop := context.AfterFunc(ctx, func() {
 		c.mu.Lock()
@@ -192,12 +202,15 @@ func (c *chain) prefix(ctx context.Context, partIDs []string) (int, []byte) {
 	defer stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.busy && ctx.Err() == nil {
-		c.idle.Wait()
-	}
 	n := 0
-	for n < len(partIDs) && n < len(c.ids) && c.ids[n] == partIDs[n] {
-		n++
+	for {
+		for n < len(partIDs) && n < len(c.ids) && c.ids[n] == partIDs[n] {
+			n++
+		}
+		if !c.busy || n < len(c.ids) || n == len(partIDs) || ctx.Err() != nil {
+			break
+		}
+		c.idle.Wait()
 	}
 	if n == 0 {
 		return 0, nil
