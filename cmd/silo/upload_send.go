@@ -13,6 +13,10 @@ import (
 	"github.com/silo-dev/silo"
 )
 
+// startGap is the pause between the starts of the first parts of an upload
+// with --md5.
+const startGap = 25 * time.Millisecond
+
 // sendParts sends every part of st not yet acknowledged, at most
 // opts.parallel at a time, and returns the MD5 digest of the file when --md5
 // was given ("" otherwise). Each part is streamed from the file; with --md5,
@@ -37,6 +41,7 @@ func (u *uploader) sendParts(ctx context.Context, st *uploadState) (string, erro
 			}
 		})
 	}
+	started := 0
 dispatch:
 	for i := range n {
 		if skip[i] != "" && md == nil {
@@ -44,6 +49,21 @@ dispatch:
 		}
 		if md != nil && md.waitWindow(ctx, i, u.opts.parallel) != nil {
 			break
+		}
+		// With --md5 the first parts start a little apart, so that the server
+		// sees them begin in file order: it hashes parts in the order they
+		// began, and a complete listing them in that order finds the digest
+		// ready instead of reading the file again. Later parts start as
+		// earlier ones end, in order anyway.
+		if md != nil && skip[i] == "" && started > 0 && started < u.opts.parallel {
+			select {
+			case <-time.After(startGap):
+			case <-ctx.Done():
+				break dispatch
+			}
+		}
+		if skip[i] == "" {
+			started++
 		}
 		select {
 		case jobs <- i:
