@@ -214,3 +214,39 @@ func wantAPIError(t *testing.T, err error, status int, typ, code, param string) 
 		t.Fatalf("error %d %s has no message", status, code)
 	}
 }
+
+// TestE2E_FileExpiry checks the expiry the SDK asks for on files and uploads,
+// and the 30-day default of purpose batch.
+func TestE2E_FileExpiry(t *testing.T) {
+	s := startSilo(t, "", nil)
+	c := s.client("k")
+	ctx := context.Background()
+	f, err := c.Files.New(ctx, openai.FileNewParams{
+		File: openai.File(strings.NewReader("x"), "x.txt", "text/plain"), Purpose: openai.FilePurposeUserData,
+		ExpiresAfter: openai.FileNewParamsExpiresAfter{Seconds: 7200},
+	})
+	fatalIf(t, err)
+	if f.ExpiresAt != f.CreatedAt+7200 {
+		t.Errorf("file with expires_after 7200: expires_at - created_at = %d", f.ExpiresAt-f.CreatedAt)
+	}
+	b, err := c.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader("x"), "b.jsonl", "application/jsonl"), Purpose: openai.FilePurposeBatch})
+	fatalIf(t, err)
+	if b.ExpiresAt != b.CreatedAt+30*24*3600 {
+		t.Errorf("batch file: expires_at - created_at = %d, want 30 days", b.ExpiresAt-b.CreatedAt)
+	}
+	n, err := c.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader("x"), "n.txt", "text/plain"), Purpose: openai.FilePurposeAssistants})
+	fatalIf(t, err)
+	if n.ExpiresAt != 0 || n.JSON.ExpiresAt.Raw() != "null" {
+		t.Errorf("assistants file: expires_at %q, want null", n.JSON.ExpiresAt.Raw())
+	}
+	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "u", MimeType: "a/b", Purpose: openai.FilePurposeEvals,
+		ExpiresAfter: openai.UploadNewParamsExpiresAfter{Seconds: 3600}})
+	fatalIf(t, err)
+	p, err := c.Uploads.Parts.New(ctx, u.ID, openai.UploadPartNewParams{Data: strings.NewReader("u")})
+	fatalIf(t, err)
+	done, err := c.Uploads.Complete(ctx, u.ID, openai.UploadCompleteParams{PartIDs: []string{p.ID}})
+	fatalIf(t, err)
+	if done.File.ExpiresAt != done.File.CreatedAt+3600 {
+		t.Errorf("file of an upload with expires_after 3600: expires_at - created_at = %d", done.File.ExpiresAt-done.File.CreatedAt)
+	}
+}
