@@ -105,19 +105,14 @@ func (f *fileForm) checkEarly() error {
 	return nil
 }
 
-// fill sets the fields of req that have arrived.
+// fill sets the fields of req that have arrived. expires_after is set once
+// both its keys have: its keys may come on either side of the file.
 func (f *fileForm) fill(req *silo.FileCreate) {
 	if f.purpose != nil {
 		req.Purpose = *f.purpose
 	}
-	if f.anchor != nil || f.seconds != nil {
-		req.ExpiresAfter = &silo.ExpiresAfter{}
-		if f.anchor != nil {
-			req.ExpiresAfter.Anchor = *f.anchor
-		}
-		if f.seconds != nil {
-			req.ExpiresAfter.Seconds = *f.seconds
-		}
+	if f.anchor != nil && f.seconds != nil {
+		req.ExpiresAfter = &silo.ExpiresAfter{Anchor: *f.anchor, Seconds: *f.seconds}
 	}
 }
 

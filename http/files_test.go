@@ -20,6 +20,10 @@ type fileRecorder struct {
 
 func (f *fileRecorder) create(ctx context.Context, r *silo.FileCreate) (*silo.File, error) {
 	f.called = true
+	// As the service does: what came before the file is checked before it.
+	if err := silo.CheckExpiresAfter(r.ExpiresAfter); err != nil {
+		return nil, err
+	}
 	b, err := io.ReadAll(r.Data)
 	if err != nil {
 		return nil, err
