@@ -21,8 +21,9 @@ type Config struct {
 	UploadTTL time.Duration
 	// GarbageGrace is how long the blobs of a deleted File (and of left-out parts)
 	// are kept before the reaper deletes them, so that reads already under way
-	// finish. Local disk needs none (an open file outlives its name); object
-	// stores want minutes.
+	// finish: a download opens a File's blobs one after another, so even on
+	// local disk, where an open file outlives its name, the blobs it has not
+	// reached yet must stay.
 	GarbageGrace time.Duration
 	// GarbageLease is how long a reaper holds the garbage it claimed before
 	// another reaper may claim it again; default one minute.

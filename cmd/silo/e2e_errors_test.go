@@ -205,7 +205,7 @@ func TestE2E_Races(t *testing.T) {
 // TestE2E_Expiry runs the server with a one-second TTL: the upload reads
 // expired from its expires_at second, and the reaper removes its parts.
 func TestE2E_Expiry(t *testing.T) {
-	s := startSilo(t, "", nil, "--upload-ttl", "1s", "--reap-interval", "100ms")
+	s := startSilo(t, "", nil, "--upload-ttl", "1s", "--reap-interval", "100ms", "--garbage-grace", "0s")
 	c := s.client("k")
 	ctx := context.Background()
 	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 2, Filename: "f", MimeType: "a/b", Purpose: "vision"})

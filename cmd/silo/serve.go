@@ -26,6 +26,7 @@ type serveConfig struct {
 	uploadTTL    time.Duration
 	apiKeysFile  string
 	reapInterval time.Duration
+	garbageGrace time.Duration
 	shutdownWait time.Duration
 	debugAddr    string
 	db           string
@@ -63,6 +64,7 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.DurationVar(&c.uploadTTL, "upload-ttl", time.Hour, "how long an upload stays pending before it expires")
 	f.StringVar(&c.apiKeysFile, "api-keys-file", "", "file of API keys, one key[=project] per line")
 	f.DurationVar(&c.reapInterval, "reap-interval", 10*time.Second, "how often expired uploads, expired files and garbage are cleaned up")
+	f.DurationVar(&c.garbageGrace, "garbage-grace", 10*time.Minute, "how long the bytes of a deleted or expired file (and of dropped parts) are kept, so that downloads under way finish")
 	f.DurationVar(&c.shutdownWait, "shutdown-wait", 30*time.Second, "how long a shutdown waits for requests in flight")
 	f.StringVar(&c.debugAddr, "debug-addr", "", "loopback HOST:PORT to serve net/http/pprof on (off by default)")
 	f.StringVar(&c.db, "db", "", "metadata store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default sqlite:<data>/silo.db)")
@@ -107,7 +109,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 	defer st.close()
-	svc := service.New(st.meta, st.blobs, service.Config{UploadTTL: c.uploadTTL, GarbageGrace: st.garbageGrace()})
+	svc := service.New(st.meta, st.blobs, service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace})
 	if err := st.sweepAtStart(ctx, svc, log); err != nil {
 		return err
 	}

@@ -18,20 +18,15 @@ import (
 	"github.com/silo-dev/silo/sqlite"
 )
 
-// Timings of stores that other instances may share.
+// Timings of the sweep for orphaned bytes.
 const (
-	// sharedGarbageGrace keeps the bytes of a deleted File this long before
-	// the reaper deletes them: another instance may be streaming the File,
-	// opening its blobs one after another, and an object store, unlike a
-	// local file, is gone for every reader once deleted.
-	sharedGarbageGrace = 10 * time.Minute
-	// orphanGrace is how old an unknown blob must be before the sweep deletes
-	// it: another instance may be writing the bytes of a part right now, and
-	// makes its record only once they are all stored. An S3 object made by a
-	// multipart upload dates from the upload's start, so this also bounds how
-	// long one part may take to arrive.
+	// orphanGrace is how old an unknown blob must be before the periodic
+	// sweep deletes it: this or another instance may be writing the bytes of
+	// a part right now, and makes its record only once they are all stored.
+	// An S3 object made by a multipart upload dates from the upload's start,
+	// so this also bounds how long one part may take to arrive.
 	orphanGrace = time.Hour
-	// sweepInterval is how often every instance sweeps shared stores.
+	// sweepInterval is how often every instance sweeps.
 	sweepInterval = time.Hour
 )
 
@@ -106,14 +101,6 @@ func localPath(u, scheme string) string {
 	return p
 }
 
-// garbageGrace is the service's GarbageGrace for the stores.
-func (st *stores) garbageGrace() time.Duration {
-	if st.shared {
-		return sharedGarbageGrace
-	}
-	return 0
-}
-
 // close closes both stores.
 func (st *stores) close() {
 	st.blobs.Close()
@@ -137,19 +124,24 @@ func (st *stores) sweepAtStart(ctx context.Context, svc *service.Service, log *s
 	return nil
 }
 
-// sweeping sweeps shared stores for orphans older than orphanGrace, and
-// aborts the multipart uploads that old, at once and then every
-// sweepInterval, until ctx ends; the channel it returns is closed then. Instances over private stores have nothing to do here.
+// sweeping sweeps the stores for orphans older than orphanGrace, and aborts
+// the multipart uploads that old, every sweepInterval (and at once for shared
+// stores, which had no sweep at start), until ctx ends; the channel it
+// returns is closed then. Private stores need it too: a blob whose delete
+// failed after its record was refused is an orphan.
 func (st *stores) sweeping(ctx context.Context, svc *service.Service, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
-	if !st.shared {
-		close(done)
-		return done
-	}
 	go func() {
 		defer close(done)
 		t := time.NewTicker(sweepInterval)
 		defer t.Stop()
+		if !st.shared {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
 		for {
 			n, err := svc.SweepOrphans(ctx, time.Now().Add(-orphanGrace))
 			if err != nil && ctx.Err() == nil {
