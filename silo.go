@@ -11,6 +11,9 @@ const (
 	MaxUploadBytes int64 = 8 << 30
 	// MaxPartBytes is the largest size of one Upload part (64 MiB).
 	MaxPartBytes int64 = 64 << 20
+	// MaxUploadParts is the most parts one Upload may record: enough for 8 GiB
+	// in parts under 1 MiB, and a bound on what a complete has to list and read.
+	MaxUploadParts = 10000
 	// MaxFileBytes is the largest file accepted by POST /files (512 MiB).
 	MaxFileBytes int64 = 512 << 20
 	// DefaultUploadTTL is how long an Upload stays pending before it expires.

@@ -22,10 +22,11 @@ type MetaStore interface {
 	GetUpload(ctx context.Context, project, id string) (*Upload, error)
 
 	// AddPart records p if its Upload is pending and not expired at now, and the
-	// sizes of the Upload's recorded parts plus p.Size do not exceed limit.
+	// Upload's recorded parts with p stay within max: at most max.Bytes bytes
+	// and max.Count parts.
 	// ENOTFOUND; EUPLOADCOMPLETED, EUPLOADCANCELLED, EUPLOADEXPIRED (NotPendingError);
-	// EUPLOADTOOLARGE (param "data") when over limit.
-	AddPart(ctx context.Context, p *Part, now time.Time, limit int64) error
+	// EUPLOADTOOLARGE (param "data", a message that names the limit) when over max.
+	AddPart(ctx context.Context, p *Part, now time.Time, max PartLimits) error
 
 	// ListParts returns the recorded parts of a pending Upload ordered by
 	// (Started, ID). ENOTFOUND for an unknown Upload.
@@ -60,7 +61,8 @@ type MetaStore interface {
 	// nor expired at now, in creation order ("asc") or its reverse ("desc"),
 	// starting strictly after the file q.After (which may have been deleted or
 	// expired since; EINVALID with param "after" if it never was a file of the
-	// project), of at most q.Limit files, and whether more follow.
+	// project), of at most q.Limit files, and whether more follow. Listed Files
+	// carry no Blobs: a page of large files would otherwise load every part.
 	ListFiles(ctx context.Context, project string, q FileQuery, now time.Time) (*FileList, error)
 
 	// DeleteFile deletes a File that is not deleted or expired at now, queueing
@@ -85,6 +87,12 @@ type MetaStore interface {
 
 	// Close releases the store.
 	Close() error
+}
+
+// PartLimits bound what the recorded parts of one Upload may hold.
+type PartLimits struct {
+	Bytes int64
+	Count int
 }
 
 // Completion is one compare-and-set completion of an Upload.

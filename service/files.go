@@ -63,6 +63,9 @@ func (s *Service) CreateFile(ctx context.Context, req *silo.FileCreate) (*silo.F
 	f.ExpiresAt = silo.FileExpiresAt(req.Purpose, now, after)
 	f.Blobs = []silo.BlobRef{{Key: key, Size: n}}
 	if err := s.meta.CreateFile(ctx, f); err != nil {
+		if !refused(err) {
+			return nil, err // the record may exist: the orphan sweep decides
+		}
 		return discard(err)
 	}
 	return f, nil

@@ -80,6 +80,15 @@ func notFound(err error, param, kind, id string) error {
 	return err
 }
 
+// refused reports whether a store's error says for sure that the write was not
+// made. After any other failure (a connection lost around the commit, a
+// cancelled request) the record may exist, so its blob must stay: if the record
+// was not made, the orphan sweep removes the blob later.
+func refused(err error) bool {
+	code := silo.ErrorCode(err)
+	return code != silo.EUNAVAILABLE && code != silo.EINTERNAL
+}
+
 // limitReader reads at most max bytes from r and fails with err as soon as r has
 // more, so a put of an oversized body stops at the limit and stores nothing.
 type limitReader struct {

@@ -77,13 +77,13 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 	p.Size = n
 	now := s.now()
 	p.CreatedAt = now.Unix()
-	if err := s.meta.AddPart(ctx, p, now, u.Bytes+silo.MaxPartBytes); err != nil {
-		// Nothing references the blob: it is ours to remove, even if the request
-		// was cancelled meanwhile.
-		s.blobs.Delete(context.WithoutCancel(ctx), p.BlobKey)
+	max := silo.PartLimits{Bytes: u.Bytes + silo.MaxPartBytes, Count: silo.MaxUploadParts}
+	if err := s.meta.AddPart(ctx, p, now, max); err != nil {
 		s.md5.failed(s, u, p)
-		if silo.ErrorCode(err) == silo.EUPLOADTOOLARGE {
-			return nil, silo.Errorf(silo.EUPLOADTOOLARGE, "data", "The parts of upload %s would hold more than %d bytes: its bytes (%d) plus one part of at most 64 MiB.", u.ID, u.Bytes+silo.MaxPartBytes, u.Bytes)
+		if refused(err) {
+			// Nothing references the blob: it is ours to remove, even if the
+			// request was cancelled meanwhile.
+			s.blobs.Delete(context.WithoutCancel(ctx), p.BlobKey)
 		}
 		return nil, notFound(err, "upload_id", "upload", uploadID)
 	}
