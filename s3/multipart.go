@@ -99,7 +99,7 @@ func (m *multipart) abort() {
 // stored (and paid for) until aborted. Give startedBefore a margin longer
 // than any Put takes, since other processes sharing the bucket may be
 // uploading right now. EUNAVAILABLE.
-func (s *Store) AbortUnfinished(ctx context.Context, startedBefore time.Time) (int, error) {
+func (s *Store) AbortUnfinished(ctx context.Context, keyPrefixes []string, startedBefore time.Time) (int, error) {
 	// The whole bucket is listed and the prefix applied here: MinIO lists
 	// the uploads of one exact key for a prefix, not those under it.
 	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket)}
@@ -110,7 +110,7 @@ func (s *Store) AbortUnfinished(ctx context.Context, startedBefore time.Time) (i
 			return aborted, translate(ctx, "list uploads", s.prefix, err)
 		}
 		for _, u := range out.Uploads {
-			if !strings.HasPrefix(aws.ToString(u.Key), s.prefix) || u.Initiated == nil || !u.Initiated.Before(startedBefore) {
+			if !underAny(aws.ToString(u.Key), s.prefix, keyPrefixes) || u.Initiated == nil || !u.Initiated.Before(startedBefore) {
 				continue
 			}
 			_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
@@ -126,4 +126,19 @@ func (s *Store) AbortUnfinished(ctx context.Context, startedBefore time.Time) (i
 		}
 		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
 	}
+}
+
+// underAny reports whether the object key is the store's prefix followed by
+// one of keyPrefixes.
+func underAny(key, prefix string, keyPrefixes []string) bool {
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return false
+	}
+	for _, p := range keyPrefixes {
+		if strings.HasPrefix(rest, p) {
+			return true
+		}
+	}
+	return false
 }

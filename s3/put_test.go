@@ -144,23 +144,42 @@ func TestPut_Memory(t *testing.T) {
 	s.Delete(context.Background(), "big")
 }
 
-// TestAbortUnfinished leaves a multipart upload unfinished, as a process
-// killed during a Put does, and checks that AbortUnfinished spares it while
-// it is young and removes it once it is old enough.
+// TestAbortUnfinished leaves multipart uploads unfinished, as a process
+// killed during a Put does, and checks that AbortUnfinished spares one while
+// it is young, removes it once it is old enough, and never touches an upload
+// outside the key prefixes it is given (another application's, in a shared
+// bucket).
 func TestAbortUnfinished(t *testing.T) {
 	s := open(t, freshURL(t), Options{})
 	ctx := context.Background()
-	_, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
-		Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey("killed/midway")),
-	})
-	if err != nil {
-		t.Fatalf("CreateMultipartUpload: %v", err)
+	for _, key := range []string{"killed/midway", "other/app"} {
+		_, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(s.objectKey(key)),
+		})
+		if err != nil {
+			t.Fatalf("CreateMultipartUpload: %v", err)
+		}
 	}
-	if n, err := s.AbortUnfinished(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+	mine := []string{"killed/"}
+	if n, err := s.AbortUnfinished(ctx, mine, time.Now().Add(-time.Hour)); err != nil || n != 0 {
 		t.Errorf("AbortUnfinished of uploads older than an hour: got %d, %v; want 0", n, err)
 	}
-	if n, err := s.AbortUnfinished(ctx, time.Now().Add(time.Minute)); err != nil || n != 1 {
-		t.Errorf("AbortUnfinished of every upload: got %d, %v; want 1", n, err)
+	if n, err := s.AbortUnfinished(ctx, mine, time.Now().Add(time.Minute)); err != nil || n != 1 {
+		t.Errorf("AbortUnfinished of every upload under killed/: got %d, %v; want 1", n, err)
+	}
+	out, err := s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := 0
+	for _, u := range out.Uploads {
+		if aws.ToString(u.Key) == s.objectKey("other/app") {
+			other++
+			s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: aws.String(s.bucket), Key: u.Key, UploadId: u.UploadId})
+		}
+	}
+	if other != 1 {
+		t.Errorf("the upload outside the given prefixes: %d left, want it untouched", other)
 	}
 	checkGone(t, s, "killed/midway")
 }

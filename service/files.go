@@ -27,7 +27,7 @@ func (s *Service) CreateFile(ctx context.Context, req *silo.FileCreate) (*silo.F
 		return nil, silo.Errorf(silo.EMISSING, "file", "Missing required parameter: 'file'.")
 	}
 	f := &silo.File{ID: s.cfg.NewID(silo.FileIDPrefix), Project: proj}
-	key := "files/" + f.ID
+	key := fileKeys + f.ID
 	tooLarge := silo.Errorf(silo.EFILETOOLARGE, "file", "A file sent to /files takes at most %d bytes (512 MiB); send larger files through /uploads in parts.", silo.MaxFileBytes)
 	n, err := s.blobs.Put(ctx, key, &limitReader{r: req.Data, n: silo.MaxFileBytes, err: tooLarge})
 	if err != nil {

@@ -192,12 +192,14 @@ func TestService_SweepOrphans(t *testing.T) {
 	u := f.upload(t, 1)
 	f.part(t, u.ID, []byte("a"))
 	f.blobs.Put(context.Background(), "parts/part_orphan", strings.NewReader("lost"))
+	// A key the service never writes: another application's, in a shared bucket.
+	f.blobs.Put(context.Background(), "backups/db-dump", strings.NewReader("not ours"))
 	n, err := f.svc.SweepOrphans(context.Background(), time.Now().Add(time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("got %d, %v; want the one orphan removed", n, err)
 	}
-	if c := blobCount(t, f); c != 1 {
-		t.Fatalf("got %d blobs, want the recorded part kept", c)
+	if c := blobCount(t, f); c != 2 {
+		t.Fatalf("got %d blobs, want the recorded part and the foreign key kept", c)
 	}
 }
 

@@ -78,8 +78,8 @@ func (s *Service) Reap(ctx context.Context) (ReapStats, error) {
 	}
 }
 
-// SweepOrphans deletes the blobs stored before storedBefore that the metadata
-// store does not know: bytes written by a part or file whose record was never
+// SweepOrphans deletes the blobs under the service's KeyPrefixes stored before
+// storedBefore that the metadata store does not know: bytes written by a part or file whose record was never
 // made (a crash between the two). It does nothing if the blob store cannot
 // list. It returns how many blobs it deleted.
 func (s *Service) SweepOrphans(ctx context.Context, storedBefore time.Time) (int, error) {
@@ -106,8 +106,8 @@ func (s *Service) SweepOrphans(ctx context.Context, storedBefore time.Time) (int
 		return nil
 	}
 	err := lister.List(ctx, func(key string, stored time.Time) error {
-		if !stored.Before(storedBefore) {
-			return nil
+		if !stored.Before(storedBefore) || !ownKey(key) {
+			return nil // too young to judge, or not ours
 		}
 		keys = append(keys, key)
 		if len(keys) == batch {

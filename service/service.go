@@ -6,6 +6,7 @@ package service
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/silo-dev/silo"
@@ -78,6 +79,21 @@ func notFound(err error, param, kind, id string) error {
 		return silo.Errorf(silo.ENOTFOUND, param, "No %s found with id '%s'.", kind, id)
 	}
 	return err
+}
+
+// Every blob the service writes has a key under one of these prefixes; a sweep
+// of a shared bucket leaves every other key alone.
+const (
+	partKeys = "parts/"
+	fileKeys = "files/"
+)
+
+// KeyPrefixes returns the prefixes of every blob key the service writes.
+func KeyPrefixes() []string { return []string{partKeys, fileKeys} }
+
+// ownKey reports whether key is one the service may have written.
+func ownKey(key string) bool {
+	return strings.HasPrefix(key, partKeys) || strings.HasPrefix(key, fileKeys)
 }
 
 // refused reports whether a store's error says for sure that the write was not

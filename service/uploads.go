@@ -66,7 +66,7 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 		Project:  proj,
 		Started:  started.UnixNano(),
 	}
-	p.BlobKey = "parts/" + p.ID
+	p.BlobKey = partKeys + p.ID
 	s.md5.started(u, p)
 	tooLarge := silo.Errorf(silo.EPARTTOOLARGE, "data", "A part takes at most %d bytes (64 MiB); this one is larger. Split the file into smaller parts.", silo.MaxPartBytes)
 	n, err := s.blobs.Put(ctx, p.BlobKey, &limitReader{r: data, n: silo.MaxPartBytes, err: tooLarge})

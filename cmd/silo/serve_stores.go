@@ -33,7 +33,7 @@ const (
 // unfinishedAborter is a blob store that can drop what Puts of dead
 // processes left half made (s3.Store).
 type unfinishedAborter interface {
-	AbortUnfinished(ctx context.Context, startedBefore time.Time) (int, error)
+	AbortUnfinished(ctx context.Context, keyPrefixes []string, startedBefore time.Time) (int, error)
 }
 
 // stores are the metadata and blob stores serve runs on, chosen by --db and
@@ -151,7 +151,7 @@ func (st *stores) sweeping(ctx context.Context, svc *service.Service, log *slog.
 				log.Info("removed orphaned blobs", "count", n)
 			}
 			if a, ok := st.blobs.(unfinishedAborter); ok {
-				n, err := a.AbortUnfinished(ctx, time.Now().Add(-orphanGrace))
+				n, err := a.AbortUnfinished(ctx, service.KeyPrefixes(), time.Now().Add(-orphanGrace))
 				if err != nil && ctx.Err() == nil {
 					log.Error("aborting unfinished uploads", "err", err)
 				}
