@@ -102,10 +102,38 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	return c.do(req, out)
 }
 
-// responseError turns an error answer into a *silo.Error through the error
-// table, or into a plain error naming the status when it is no envelope (a
-// proxy's page, say).
+// ResponseError is an error answer of the server: its status and its retry
+// advice, around the *silo.Error of its envelope (or a plain error when it
+// was no envelope: a proxy's page, say), which errors.As finds through it.
+type ResponseError struct {
+	StatusCode int
+	// ShouldRetry is the x-should-retry header: "true", "false" or "".
+	ShouldRetry string
+	Err         error
+}
+
+func (e *ResponseError) Error() string { return e.Err.Error() }
+func (e *ResponseError) Unwrap() error { return e.Err }
+
+// Retryable reports whether the request may succeed if sent again, as the
+// official SDKs decide: the server's x-should-retry when it gives one, else
+// 408, 409, 429 and every 5xx.
+func (e *ResponseError) Retryable() bool {
+	switch e.ShouldRetry {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	s := e.StatusCode
+	return s == http.StatusRequestTimeout || s == http.StatusConflict || s == http.StatusTooManyRequests || s >= 500
+}
+
+// responseError turns an error answer into a *ResponseError around a
+// *silo.Error from the error table, or around a plain error naming the status
+// when it is no envelope.
 func responseError(req *http.Request, resp *http.Response) error {
+	re := &ResponseError{StatusCode: resp.StatusCode, ShouldRetry: resp.Header.Get("x-should-retry")}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	var e ErrorJSON
 	if err := json.Unmarshal(b, &e); err != nil || e.Error.Message == "" && e.Error.Type == "" {
@@ -113,13 +141,15 @@ func responseError(req *http.Request, resp *http.Response) error {
 		if len(snippet) > 200 {
 			snippet = snippet[:200] + "…"
 		}
-		return fmt.Errorf("silo: %s %s: unexpected answer %s: %q", req.Method, req.URL.Path, resp.Status, snippet)
+		re.Err = fmt.Errorf("silo: %s %s: unexpected answer %s: %q", req.Method, req.URL.Path, resp.Status, snippet)
+		return re
 	}
 	se := &silo.Error{Code: codeFromWire(resp.StatusCode, e.Error.Code), Message: e.Error.Message}
 	if e.Error.Param != nil {
 		se.Param = *e.Error.Param
 	}
-	return se
+	re.Err = se
+	return re
 }
 
 // idPath returns prefix/id/suffix with id escaped, so that no id can reach

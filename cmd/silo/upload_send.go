@@ -10,12 +10,23 @@ import (
 	"sync"
 	"time"
 
-	"github.com/silo-dev/silo"
+	shttp "github.com/silo-dev/silo/http"
 )
 
 // startGap is the pause between the starts of the first parts of an upload
 // with --md5.
 const startGap = 25 * time.Millisecond
+
+// md5Budget bounds the bytes --md5 holds: the parts read ahead of the one
+// being hashed wait in memory, so with many large parts in flight fewer of
+// them may run ahead.
+const md5Budget = 256 << 20
+
+// md5Window returns how many parts may be in flight with --md5: parallel, but
+// no more than fit md5Budget (and at least two, so that sending overlaps).
+func md5Window(parallel int, partSize int64) int {
+	return min(parallel, max(2, int(md5Budget/max(partSize, 1))))
+}
 
 // sendParts sends every part of st not yet acknowledged, at most
 // opts.parallel at a time, and returns the MD5 digest of the file when --md5
@@ -47,7 +58,7 @@ dispatch:
 		if skip[i] != "" && md == nil {
 			continue
 		}
-		if md != nil && md.waitWindow(ctx, i, u.opts.parallel) != nil {
+		if md != nil && md.waitWindow(ctx, i, md5Window(u.opts.parallel, st.PartSize)) != nil {
 			break
 		}
 		// With --md5 the first parts start a little apart, so that the server
@@ -148,21 +159,18 @@ func (p permanent) Error() string { return p.err.Error() }
 func (p permanent) Unwrap() error { return p.err }
 
 // retryable reports whether a failed request may succeed when sent again:
-// a network failure, a 5xx the server did not mark final, a rate limit. API
-// errors about the request or the Upload are final.
+// a network failure, or an answer the server did not mark final and whose
+// status the official SDKs retry (408, 409, 429, 5xx). API errors about the
+// request or the Upload are final.
 func retryable(err error) bool {
 	if errors.As(err, new(permanent)) {
 		return false
 	}
-	var se *silo.Error
-	if errors.As(err, &se) {
-		switch se.Code {
-		case silo.EINTERNAL, silo.EUNAVAILABLE, "rate_limit_exceeded":
-			return true
-		}
-		return false
+	var re *shttp.ResponseError
+	if errors.As(err, &re) {
+		return re.Retryable()
 	}
-	return true
+	return true // no answer: the network failed
 }
 
 // snapshot returns a copy of the part ids acknowledged so far.
