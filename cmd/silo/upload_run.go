@@ -142,6 +142,12 @@ func (u *uploader) send(ctx context.Context, st *uploadState) (*silo.Upload, err
 	if err != nil {
 		return nil, err
 	}
+	if err := u.unchanged(); err != nil {
+		// The parts may mix two versions of the file: complete none of it.
+		_, _ = u.svc.CancelUpload(context.WithoutCancel(ctx), st.UploadID)
+		os.Remove(u.statePath)
+		return nil, err
+	}
 	ids := u.snapshot(st)
 	var up *silo.Upload
 	err = u.retry(ctx, "completing the upload", func() (err error) {
@@ -149,6 +155,19 @@ func (u *uploader) send(ctx context.Context, st *uploadState) (*silo.Upload, err
 		return err
 	})
 	return up, err
+}
+
+// unchanged returns an error if the file's size or modification time is no
+// longer what it was when the upload began.
+func (u *uploader) unchanged() error {
+	fi, err := u.f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() != u.want.Size || fi.ModTime().UnixNano() != u.want.ModTime {
+		return permanent{fmt.Errorf("%s changed while it was being sent (its size or modification time differs); the upload was cancelled, nothing was stored: run the command again to send the file as it is now", u.want.Path)}
+	}
+	return nil
 }
 
 // saveLocked saves the state; the caller holds u.mu. A state that cannot be

@@ -307,3 +307,33 @@ func TestUpload_Stale(t *testing.T) {
 		})
 	}
 }
+
+// TestUpload_FileChangedWhileSending: a file rewritten while its parts go up
+// is not completed from a mix of two versions; the upload is cancelled, the
+// command fails saying why, and a rerun sends the file as it is now.
+func TestUpload_FileChangedWhileSending(t *testing.T) {
+	p := newPartProxy(t, startServer(t))
+	c := newCLI(t, p.URL)
+	data := testData(40_000, 5)
+	path := writeTemp(t, "c.bin", data)
+	changed := testData(40_000, 6)
+	p.hook = func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n == 2 {
+			if err := os.WriteFile(path, changed, 0o644); err != nil {
+				t.Error(err)
+			}
+			os.Chtimes(path, time.Now(), time.Now().Add(time.Minute))
+		}
+		return false
+	}
+	r := c.run("upload", path, "--purpose", "user_data", "--part-size", "10000", "--parallel", "1")
+	if r.code != 1 || !strings.Contains(r.stderr, "changed while it was being sent") {
+		t.Fatalf("upload of a file changed midway: exit %d, stderr %q; want 1 and why", r.code, r.stderr)
+	}
+	if l := c.mustRun("files", "list", "--format", "jsonl"); strings.TrimSpace(l.stdout) != "" {
+		t.Fatalf("a file was stored from the changed upload: %s", l.stdout)
+	}
+	p.hook = nil
+	r = c.mustRun("upload", path, "--purpose", "user_data", "--part-size", "10000")
+	checkContent(t, c, r.stdout, changed)
+}
