@@ -94,3 +94,17 @@ func TestServe_GracefulShutdown(t *testing.T) {
 		t.Fatal("the server still answers after shutdown")
 	}
 }
+
+// TestServe_RefusesBadDurations: a zero or negative interval is a usage error,
+// not a crash.
+func TestServe_RefusesBadDurations(t *testing.T) {
+	for _, args := range [][]string{
+		{"--reap-interval", "0s"}, {"--upload-ttl", "-1s"}, {"--garbage-grace", "-1m"},
+	} {
+		err := run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...),
+			func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
+		if exitCode(err) != 2 {
+			t.Errorf("serve %v: got %v (exit %d), want a usage error", args, err, exitCode(err))
+		}
+	}
+}

@@ -75,6 +75,25 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	return cmd
 }
 
+// check refuses durations that make no sense, before anything starts.
+func (c serveConfig) check() error {
+	for _, d := range []struct {
+		name     string
+		v        time.Duration
+		positive bool
+	}{
+		{"--upload-ttl", c.uploadTTL, true},
+		{"--reap-interval", c.reapInterval, true},
+		{"--garbage-grace", c.garbageGrace, false},
+		{"--shutdown-wait", c.shutdownWait, false},
+	} {
+		if d.v < 0 || d.positive && d.v == 0 {
+			return usageError{fmt.Errorf("%s %v: expected a duration above zero", d.name, d.v)}
+		}
+	}
+	return nil
+}
+
 // flagsFromEnv sets every flag not given on the command line from SILO_<NAME>.
 func flagsFromEnv(cmd *cobra.Command, getenv func(string) string) error {
 	var err error
@@ -90,6 +109,9 @@ func flagsFromEnv(cmd *cobra.Command, getenv func(string) string) error {
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
+	if err := c.check(); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
 	keys, err := loadKeys(e.getenv("SILO_API_KEYS"), c.apiKeysFile)
 	if err != nil {
