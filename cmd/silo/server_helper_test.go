@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -16,65 +15,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
-// startServer runs `silo serve` in this process on a free loopback port, with
-// its data in a temp dir, stops it when the test ends, and returns its base URL.
+// startServer runs `silo serve` for the CLI tests (see startSilo) and
+// returns its base URL.
 func startServer(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	logs := &logBuffer{}
-	done := make(chan error, 1)
-	args := []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}
-	go func() {
-		done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), pw, logs)
-		pw.Close()
-	}()
-	line := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(pr).ReadString('\n')
-		line <- l
-		io.Copy(io.Discard, pr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("silo serve: %v\n%s", err, logs)
-		}
-	})
-	select {
-	case l := <-line:
-		i := strings.Index(l, "http://")
-		if i < 0 {
-			t.Fatalf("silo serve printed %q, want its base URL\n%s", l, logs)
-		}
-		return strings.TrimSpace(l[i:])
-	case err := <-done:
-		t.Fatalf("silo serve ended: %v\n%s", err, logs)
-	case <-time.After(time.Minute):
-		t.Fatalf("silo serve did not start\n%s", logs)
-	}
-	return ""
-}
-
-// logBuffer keeps a server's log for failure messages.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	return startSilo(t, "", nil).BaseURL
 }
 
 // cliResult is what one run of the command line gave.
