@@ -64,7 +64,7 @@ func (s *MetaStore) GetFile(ctx context.Context, project, id string, now time.Ti
 
 // ListFiles implements silo.MetaStore. It walks the files in creation order
 // from the cursor, which costs time with every file of every project; fine
-// for a store that lives in memory.
+// for a store that lives in memory. Listed Files carry no Blobs.
 func (s *MetaStore) ListFiles(ctx context.Context, project string, q silo.FileQuery, now time.Time) (*silo.FileList, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -95,7 +95,9 @@ func (s *MetaStore) ListFiles(ctx context.Context, project string, q silo.FileQu
 			list.HasMore = true
 			break
 		}
-		list.Files = append(list.Files, copyFile(&r.f))
+		f := r.f
+		f.Blobs = nil // listed Files carry no blobs
+		list.Files = append(list.Files, &f)
 	}
 	return list, nil
 }

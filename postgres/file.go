@@ -10,10 +10,13 @@ import (
 	"github.com/silo-dev/silo"
 )
 
-// fileCols are the columns scanFile reads, in its order: the file's own, then
-// its blobs' keys and sizes as two arrays in blob order, so that a file and
-// its blobs are one row of one query.
-const fileCols = `seq, id, project, bytes, created_at, filename, purpose, expires_at,
+// listCols are the columns of a file itself, which scanListed reads in order.
+const listCols = `seq, id, project, bytes, created_at, filename, purpose, expires_at`
+
+// fileCols are the columns scanFile reads, in its order: listCols, then the
+// file's blobs' keys and sizes as two arrays in blob order, so that a file
+// and its blobs are one row of one query.
+const fileCols = listCols + `,
 	ARRAY(SELECT key FROM file_blobs WHERE file_seq = files.seq ORDER BY idx),
 	ARRAY(SELECT size FROM file_blobs WHERE file_seq = files.seq ORDER BY idx)`
 
@@ -30,6 +33,16 @@ func scanFile(row pgx.Row) (int64, *silo.File, error) {
 		f.Blobs = append(f.Blobs, silo.BlobRef{Key: k, Size: sizes[i]})
 	}
 	return seq, &f, nil
+}
+
+// scanListed reads the listCols of one row: a File without its Blobs.
+func scanListed(row pgx.Row) (*silo.File, error) {
+	var seq int64
+	var f silo.File
+	if err := row.Scan(&seq, &f.ID, &f.Project, &f.Bytes, &f.CreatedAt, &f.Filename, &f.Purpose, &f.ExpiresAt); err != nil {
+		return nil, err
+	}
+	return &f, nil
 }
 
 // liveFile is the condition of a file of the project (arguments project, id,
@@ -158,7 +171,8 @@ func (s *MetaStore) ExpireFiles(ctx context.Context, now time.Time, n int) (int,
 // ListFiles implements silo.MetaStore. The page is one range scan of the
 // index (project, seq) or (project, purpose, seq), which holds live files
 // only, from the cursor's seq; the cursor is looked up by id whatever became
-// of its file.
+// of its file. Listed Files carry no Blobs: a page of files with many parts
+// each would otherwise read them all.
 func (s *MetaStore) ListFiles(ctx context.Context, project string, q silo.FileQuery, now time.Time) (*silo.FileList, error) {
 	limit := q.Limit
 	if limit <= 0 || limit > silo.MaxListLimit {
@@ -186,7 +200,7 @@ func (s *MetaStore) ListFiles(ctx context.Context, project string, q silo.FileQu
 			where = `project = $1 AND purpose = $2`
 		}
 		rows, err := s.pool.Query(ctx, `
-			SELECT `+fileCols+` FROM files
+			SELECT `+listCols+` FROM files
 			WHERE `+where+` AND NOT deleted AND seq `+cmp+` $3 AND (expires_at = 0 OR expires_at > $4)
 			ORDER BY seq `+order+` LIMIT $5`,
 			project, q.Purpose, cursor, now.Unix(), limit+1)
@@ -195,7 +209,7 @@ func (s *MetaStore) ListFiles(ctx context.Context, project string, q silo.FileQu
 		}
 		defer rows.Close()
 		for rows.Next() {
-			_, f, err := scanFile(rows)
+			f, err := scanListed(rows)
 			if err != nil {
 				return err
 			}

@@ -166,7 +166,8 @@ func (s *MetaStore) ExpireFiles(ctx context.Context, now time.Time, n int) (int,
 // ListFiles implements silo.MetaStore. The page is one range scan of the
 // index (project, seq) or (project, purpose, seq), which holds live files
 // only, from the cursor's seq; the cursor is looked up by id whatever became
-// of its file.
+// of its file. Listed Files carry no Blobs: a page of files with many parts
+// each would otherwise read them all.
 func (s *MetaStore) ListFiles(ctx context.Context, project string, q silo.FileQuery, now time.Time) (*silo.FileList, error) {
 	limit := q.Limit
 	if limit <= 0 || limit > silo.MaxListLimit {
@@ -193,35 +194,20 @@ func (s *MetaStore) ListFiles(ctx context.Context, project string, q silo.FileQu
 			}
 		}
 		rows, err := tx.QueryContext(ctx, `
-			SELECT f.seq, f.id, f.project, f.bytes, f.created_at, f.filename, f.purpose, f.expires_at, b.key, b.size
-			FROM (
-				SELECT `+fileCols+` FROM files
-				WHERE `+where+` AND deleted = 0 AND seq `+cmp+` ? AND (expires_at = 0 OR expires_at > ?)
-				ORDER BY seq `+order+` LIMIT ?
-			) AS f
-			LEFT JOIN file_blobs AS b ON b.file_seq = f.seq
-			ORDER BY f.seq `+order+`, b.idx`,
+			SELECT `+fileCols+` FROM files
+			WHERE `+where+` AND deleted = 0 AND seq `+cmp+` ? AND (expires_at = 0 OR expires_at > ?)
+			ORDER BY seq `+order+` LIMIT ?`,
 			append(args, cursor, now.Unix(), limit+1)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		last := int64(-1)
 		for rows.Next() {
-			var key sql.NullString
-			var size sql.NullInt64
-			seq, f, err := scanFile(rows, &key, &size)
+			_, f, err := scanFile(rows)
 			if err != nil {
 				return err
 			}
-			if seq != last {
-				list.Files = append(list.Files, f)
-				last = seq
-			}
-			if key.Valid {
-				cur := list.Files[len(list.Files)-1]
-				cur.Blobs = append(cur.Blobs, silo.BlobRef{Key: key.String, Size: size.Int64})
-			}
+			list.Files = append(list.Files, f)
 		}
 		return rows.Err()
 	})

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/silo-dev/silo"
@@ -85,8 +86,10 @@ func testFileCopies(f *metaFixture) {
 	if err != nil || len(list.Files) != 1 {
 		f.Fatalf("ListFiles: got %v, %v; want one file", list, err)
 	}
-	f.wantFile("ListFiles", list.Files[0], &want)
-	list.Files[0].Blobs[0].Key = "changed after list"
+	listed := want
+	listed.Blobs = nil
+	f.wantFile("ListFiles", list.Files[0], &listed)
+	list.Files[0].Filename = "changed after list"
 	got, err = f.s.GetFile(f.ctx, "proj", want.ID, metaT0)
 	if err != nil {
 		f.Fatalf("GetFile: %v", err)
@@ -187,5 +190,59 @@ func testExpireFiles(f *metaFixture) {
 	}
 	if got, want := metaIDs(list.Files), later.ID+" "+never.ID; got != want {
 		f.Errorf("ListFiles after ExpireFiles: got %q, want %q", got, want)
+	}
+}
+
+// testListFilesNoBlobs checks that listed Files carry no Blobs, however many
+// their files have, while GetFile still returns every blob in order.
+func testListFilesNoBlobs(f *metaFixture) {
+	var want []*silo.File
+	for i, n := range []int{3, 0, 5} {
+		var blobs []silo.BlobRef
+		for j := range n {
+			// Keys that sort against the blob order, so that an order by key
+			// shows.
+			blobs = append(blobs, silo.BlobRef{Key: fmt.Sprintf("files/%d/%c", i, 'z'-j), Size: int64(10 + j)})
+		}
+		file := f.newFile("proj", "batch", 0, blobs...)
+		if err := f.s.CreateFile(f.ctx, file); err != nil {
+			f.Fatalf("CreateFile: %v", err)
+		}
+		want = append(want, file)
+	}
+	u := f.upload("proj")
+	done, err := f.s.CompleteUpload(f.ctx, f.completion(u, f.part(u, 4, 2), f.part(u, 6, 1)))
+	if err != nil {
+		f.Fatalf("CompleteUpload: %v", err)
+	}
+	want = append(want, done.File)
+
+	for _, order := range []string{"asc", "desc"} {
+		list, err := f.s.ListFiles(f.ctx, "proj", silo.FileQuery{Limit: 10, Order: order}, metaT0)
+		if err != nil {
+			f.Fatalf("ListFiles(%s): %v", order, err)
+		}
+		if len(list.Files) != len(want) {
+			f.Fatalf("ListFiles(%s): got %d files, want %d", order, len(list.Files), len(want))
+		}
+		for _, got := range list.Files {
+			if len(got.Blobs) != 0 {
+				f.Errorf("ListFiles(%s): file %s has %d blobs, want none: a listed File carries no Blobs", order, got.ID, len(got.Blobs))
+			}
+		}
+	}
+	list, err := f.s.ListFiles(f.ctx, "proj", silo.FileQuery{Limit: 10, Order: "asc"}, metaT0)
+	if err != nil {
+		f.Fatalf("ListFiles: %v", err)
+	}
+	for i, w := range want {
+		listed := *w
+		listed.Blobs = nil
+		f.wantFile(fmt.Sprintf("ListFiles[%d]", i), list.Files[i], &listed)
+		got, err := f.s.GetFile(f.ctx, "proj", w.ID, metaT0)
+		if err != nil {
+			f.Fatalf("GetFile: %v", err)
+		}
+		f.wantFile("GetFile of a listed file", got, w)
 	}
 }
