@@ -42,8 +42,23 @@ func pending(r *uploadRec, now time.Time) error {
 	return nil
 }
 
+// overLimits returns EUPLOADTOOLARGE, naming the limit hit, if an Upload that
+// has recorded parts parts would hold more than max with one more part that
+// brings its bytes to total; nil otherwise.
+func overLimits(id string, parts int, total int64, max silo.PartLimits) error {
+	if parts >= max.Count {
+		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
+			"Upload %s already has %d parts, the most one upload takes; complete it with the parts sent.", id, max.Count)
+	}
+	if total > max.Bytes {
+		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
+			"The parts of upload %s would hold %d bytes with this one, more than the limit of %d bytes.", id, total, max.Bytes)
+	}
+	return nil
+}
+
 // AddPart implements silo.MetaStore.
-func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, limit int64) error {
+func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.upload(p.Project, p.UploadID)
@@ -60,9 +75,8 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, li
 		}
 		total += q.Size
 	}
-	if total > limit {
-		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
-			"Upload %s would hold %d bytes with this part, more than the %d it may hold.", r.u.ID, total, limit)
+	if err := overLimits(r.u.ID, len(r.parts), total, max); err != nil {
+		return err
 	}
 	if r.parts == nil {
 		r.parts = make(map[string]*silo.Part)

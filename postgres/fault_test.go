@@ -63,7 +63,7 @@ func TestUnavailable_Down(t *testing.T) {
 
 	p.Cut()
 	part := &silo.Part{ID: silo.NewID(silo.PartIDPrefix), UploadID: u.ID, Project: "proj", Size: 10, BlobKey: "parts/x"}
-	if err := s.AddPart(ctx, part, time.Now(), 100); silo.ErrorCode(err) != silo.EUNAVAILABLE {
+	if err := s.AddPart(ctx, part, time.Now(), silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}); silo.ErrorCode(err) != silo.EUNAVAILABLE {
 		t.Errorf("AddPart with the database down: got %v, want %s", err, silo.EUNAVAILABLE)
 	}
 	if _, err := s.GetUpload(ctx, "proj", u.ID); silo.ErrorCode(err) != silo.EUNAVAILABLE {

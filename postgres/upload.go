@@ -18,13 +18,14 @@ type querier interface {
 
 // uploadCols are the columns loadUpload reads, in its order.
 const uploadCols = `id, project, bytes, filename, purpose, mime_type, created_at, expires_at,
-	status, file_expires_after, part_ids, md5, file_id, part_bytes`
+	status, file_expires_after, part_ids, md5, file_id, part_bytes, part_count`
 
 // uploadRow is a stored Upload with the columns the interface does not show.
 type uploadRow struct {
 	u         silo.Upload
 	fileID    *string
 	partBytes int64
+	partCount int
 }
 
 // loadUpload returns the Upload of the project, or ENOTFOUND. With lock set
@@ -40,7 +41,7 @@ func loadUpload(ctx context.Context, q querier, project, id string, lock bool) (
 	err := q.QueryRow(ctx, query, id).Scan(
 		&r.u.ID, &r.u.Project, &r.u.Bytes, &r.u.Filename, &r.u.Purpose, &r.u.MimeType,
 		&r.u.CreatedAt, &r.u.ExpiresAt, &status, &r.u.FileExpiresAfter, &r.u.PartIDs, &r.u.MD5,
-		&r.fileID, &r.partBytes)
+		&r.fileID, &r.partBytes, &r.partCount)
 	if errors.Is(err, pgx.ErrNoRows) || err == nil && r.u.Project != project {
 		return nil, silo.Errorf(silo.ENOTFOUND, "upload_id", "No upload found with id %q.", id)
 	}
@@ -104,25 +105,40 @@ func (s *MetaStore) GetUpload(ctx context.Context, project, id string) (*silo.Up
 	return u, err
 }
 
-// AddPart implements silo.MetaStore. One statement adds the part's size to
-// the Upload's running total, if the Upload is pending, unexpired and stays
-// within limit, and inserts the part only if that update happened. The update
-// locks the Upload's row, so parts, completions and cancellations from any
-// instance take turns on it. Only when no part was inserted is the Upload read
-// again, to say why.
-func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, limit int64) error {
+// overLimits returns EUPLOADTOOLARGE, naming the limit hit, if an Upload that
+// has recorded parts parts would hold more than max with one more part that
+// brings its bytes to total; nil otherwise.
+func overLimits(id string, parts int, total int64, max silo.PartLimits) error {
+	if parts >= max.Count {
+		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
+			"Upload %s already has %d parts, the most one upload takes; complete it with the parts sent.", id, max.Count)
+	}
+	if total > max.Bytes {
+		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
+			"The parts of upload %s would hold %d bytes with this one, more than the limit of %d bytes.", id, total, max.Bytes)
+	}
+	return nil
+}
+
+// AddPart implements silo.MetaStore. One statement adds the part to the
+// Upload's running totals (part_bytes, part_count), if the Upload is pending,
+// unexpired and stays within max, and inserts the part only if that update
+// happened. The update locks the Upload's row, so parts, completions and
+// cancellations from any instance take turns on it. Only when no part was
+// inserted is the Upload read again, to say why.
+func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits) error {
 	return s.exec(ctx, func(ctx context.Context) error {
 		tag, err := s.pool.Exec(ctx, `
 			WITH u AS (
-				UPDATE uploads SET part_bytes = part_bytes + $4
+				UPDATE uploads SET part_bytes = part_bytes + $4, part_count = part_count + 1
 				WHERE id = $2 AND project = $3 AND status = 'pending'
 					AND (expires_at = 0 OR expires_at > $8)
-					AND part_bytes + $4 <= $9
+					AND part_bytes + $4 <= $9 AND part_count < $10
 				RETURNING id
 			)
 			INSERT INTO parts (id, upload_id, project, size, created_at, started, blob_key)
 			SELECT $1::text, u.id, $3::text, $4::bigint, $5::bigint, $6::bigint, $7::text FROM u`,
-			p.ID, p.UploadID, p.Project, p.Size, p.CreatedAt, p.Started, p.BlobKey, now.Unix(), limit)
+			p.ID, p.UploadID, p.Project, p.Size, p.CreatedAt, p.Started, p.BlobKey, now.Unix(), max.Bytes, max.Count)
 		if err != nil || tag.RowsAffected() == 1 {
 			return err
 		}
@@ -133,8 +149,13 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, li
 		if err := pending(&r.u, now); err != nil {
 			return err
 		}
+		if err := overLimits(r.u.ID, r.partCount, r.partBytes+p.Size, max); err != nil {
+			return err
+		}
+		// The Upload took other parts or left pending since, or the
+		// limits are such that no part fits: say it is over them.
 		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
-			"Upload %s would hold %d bytes with this part, more than the %d it may hold.", r.u.ID, r.partBytes+p.Size, limit)
+			"The parts of upload %s would exceed its limits of %d parts and %d bytes.", r.u.ID, max.Count, max.Bytes)
 	})
 }
 

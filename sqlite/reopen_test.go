@@ -33,11 +33,11 @@ func TestReopen(t *testing.T) {
 		MimeType: "text/plain", CreatedAt: t0.Unix(), ExpiresAt: t0.Unix() + 3600, Status: silo.StatusPending}
 	must(t, "CreateUpload", s.CreateUpload(ctx, up))
 	part := &silo.Part{ID: "part_a", UploadID: up.ID, Project: "p", Size: 3, CreatedAt: t0.Unix(), Started: 1, BlobKey: "parts/a"}
-	must(t, "AddPart", s.AddPart(ctx, part, t0, 100))
+	must(t, "AddPart", s.AddPart(ctx, part, t0, silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}))
 	pending := *up
 	pending.ID = "upload_b"
 	must(t, "CreateUpload", s.CreateUpload(ctx, &pending))
-	must(t, "AddPart", s.AddPart(ctx, &silo.Part{ID: "part_b", UploadID: "upload_b", Project: "p", Size: 1, Started: 1, BlobKey: "parts/b"}, t0, 100))
+	must(t, "AddPart", s.AddPart(ctx, &silo.Part{ID: "part_b", UploadID: "upload_b", Project: "p", Size: 1, Started: 1, BlobKey: "parts/b"}, t0, silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}))
 	file := &silo.File{ID: "file-c", Project: "p", Bytes: 3, CreatedAt: t0.Unix(), Filename: "a", Purpose: "batch",
 		Blobs: []silo.BlobRef{{Key: "parts/a", Size: 3}}}
 	done, err := s.CompleteUpload(ctx, &silo.Completion{Project: "p", UploadID: up.ID, PartIDs: []string{"part_a"}, File: file, Now: t0})
@@ -98,8 +98,8 @@ func TestOpen_SchemaVersion(t *testing.T) {
 	defer db.Close()
 	var v int
 	must(t, "SELECT version", db.QueryRow(`SELECT version FROM schema_version`).Scan(&v))
-	if v != 1 {
-		t.Errorf("schema version: got %d, want 1", v)
+	if v != 2 {
+		t.Errorf("schema version: got %d, want 2", v)
 	}
 	_, err = db.Exec(`UPDATE schema_version SET version = 99`)
 	must(t, "UPDATE schema_version", err)

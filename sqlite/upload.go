@@ -20,6 +20,7 @@ type uploadRow struct {
 	u         silo.Upload
 	fileID    sql.NullString
 	partBytes int64
+	partCount int
 }
 
 // loadUpload returns the Upload of the project, or ENOTFOUND.
@@ -28,11 +29,11 @@ func loadUpload(ctx context.Context, tx *sql.Tx, project, id string) (*uploadRow
 	var status, partIDs string
 	err := tx.QueryRowContext(ctx, `
 		SELECT id, project, bytes, filename, purpose, mime_type, created_at, expires_at,
-			status, file_expires_after, part_ids, md5, file_id, part_bytes
+			status, file_expires_after, part_ids, md5, file_id, part_bytes, part_count
 		FROM uploads WHERE id = ?`, id).Scan(
 		&r.u.ID, &r.u.Project, &r.u.Bytes, &r.u.Filename, &r.u.Purpose, &r.u.MimeType,
 		&r.u.CreatedAt, &r.u.ExpiresAt, &status, &r.u.FileExpiresAfter, &partIDs, &r.u.MD5,
-		&r.fileID, &r.partBytes)
+		&r.fileID, &r.partBytes, &r.partCount)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && r.u.Project != project {
 		return nil, silo.Errorf(silo.ENOTFOUND, "upload_id", "No upload found with id %q.", id)
 	}
@@ -97,8 +98,25 @@ func (s *MetaStore) GetUpload(ctx context.Context, project, id string) (*silo.Up
 	return u, err
 }
 
-// AddPart implements silo.MetaStore.
-func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, limit int64) error {
+// overLimits returns EUPLOADTOOLARGE, naming the limit hit, if an Upload that
+// has recorded parts parts would hold more than max with one more part that
+// brings its bytes to total; nil otherwise.
+func overLimits(id string, parts int, total int64, max silo.PartLimits) error {
+	if parts >= max.Count {
+		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
+			"Upload %s already has %d parts, the most one upload takes; complete it with the parts sent.", id, max.Count)
+	}
+	if total > max.Bytes {
+		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
+			"The parts of upload %s would hold %d bytes with this one, more than the limit of %d bytes.", id, total, max.Bytes)
+	}
+	return nil
+}
+
+// AddPart implements silo.MetaStore. The writer runs it alone, so the check
+// of the running totals part_bytes and part_count and their update are one
+// step.
+func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits) error {
 	return s.w.do(ctx, func(tx *sql.Tx) error {
 		r, err := loadUpload(bg, tx, p.Project, p.UploadID)
 		if err != nil {
@@ -107,9 +125,8 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, li
 		if err := pending(&r.u, now); err != nil {
 			return err
 		}
-		if total := r.partBytes + p.Size; total > limit {
-			return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
-				"Upload %s would hold %d bytes with this part, more than the %d it may hold.", r.u.ID, total, limit)
+		if err := overLimits(r.u.ID, r.partCount, r.partBytes+p.Size, max); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(`
 			INSERT INTO parts (id, upload_id, project, size, created_at, started, blob_key)
@@ -117,7 +134,7 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, li
 			p.ID, p.UploadID, p.Project, p.Size, p.CreatedAt, p.Started, p.BlobKey); err != nil {
 			return err
 		}
-		_, err = tx.Exec(`UPDATE uploads SET part_bytes = part_bytes + ? WHERE id = ?`, p.Size, p.UploadID)
+		_, err = tx.Exec(`UPDATE uploads SET part_bytes = part_bytes + ?, part_count = part_count + 1 WHERE id = ?`, p.Size, p.UploadID)
 		return err
 	})
 }

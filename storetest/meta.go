@@ -26,6 +26,8 @@ func MetaStore(t *testing.T, open func(t *testing.T) silo.MetaStore) {
 		{"AddPart", testAddPart},
 		{"AddPartExpiry", testAddPartExpiry},
 		{"AddPartLimit", testAddPartLimit},
+		{"AddPartCount", testAddPartCount},
+		{"AddPartCountAndBytes", testAddPartCountAndBytes},
 		{"AddPartNotPending", testAddPartNotPending},
 		{"ListParts", testListParts},
 		{"CompleteUpload", testCompleteUpload},
@@ -43,6 +45,7 @@ func MetaStore(t *testing.T, open func(t *testing.T) silo.MetaStore) {
 		{"ListFilesHasMore", testListFilesHasMore},
 		{"ListFilesAfterGone", testListFilesAfterGone},
 		{"ListFilesAfterInvalid", testListFilesAfterInvalid},
+		{"ListFilesNoBlobs", testListFilesNoBlobs},
 		{"DeleteFile", testDeleteFile},
 		{"ExpireFiles", testExpireFiles},
 		{"ClaimGarbage", testClaimGarbage},
@@ -50,6 +53,7 @@ func MetaStore(t *testing.T, open func(t *testing.T) silo.MetaStore) {
 		{"ForgetGarbage", testForgetGarbage},
 		{"KnownBlobs", testKnownBlobs},
 		{"RaceAddPartLimit", testRaceAddPartLimit},
+		{"RaceAddPartCount", testRaceAddPartCount},
 		{"RaceCompleteCancel", testRaceCompleteCancel},
 	}
 	for _, tt := range tests {
@@ -68,6 +72,13 @@ func MetaStore(t *testing.T, open func(t *testing.T) silo.MetaStore) {
 // metaT0 is the suite's clock: every record is created at it, so expiry is
 // tested by passing later times, never by sleeping.
 var metaT0 = time.Unix(1_700_000_000, 0)
+
+// metaNoLimits are part limits no test comes near: the service's most.
+var metaNoLimits = silo.PartLimits{Bytes: silo.MaxUploadBytes, Count: silo.MaxUploadParts}
+
+// metaBytes100 limits an Upload's parts to 100 bytes, and to no count a test
+// comes near.
+var metaBytes100 = silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}
 
 // metaFar is a time after everything the suite does.
 var metaFar = metaT0.Add(100_000 * time.Hour)
@@ -126,7 +137,7 @@ func (f *metaFixture) newPart(u *silo.Upload, size, started int64) *silo.Part {
 func (f *metaFixture) part(u *silo.Upload, size, started int64) *silo.Part {
 	f.Helper()
 	p := f.newPart(u, size, started)
-	if err := f.s.AddPart(f.ctx, p, metaT0, silo.MaxUploadBytes); err != nil {
+	if err := f.s.AddPart(f.ctx, p, metaT0, metaNoLimits); err != nil {
 		f.Fatalf("AddPart: %v", err)
 	}
 	return p

@@ -18,7 +18,7 @@ func testRaceAddPartLimit(f *metaFixture) {
 		p := f.newPart(u, size, int64(i))
 		wg.Go(func() {
 			<-start
-			errs[i] = f.s.AddPart(f.ctx, p, metaT0, limit)
+			errs[i] = f.s.AddPart(f.ctx, p, metaT0, silo.PartLimits{Bytes: limit, Count: silo.MaxUploadParts})
 		})
 	}
 	close(start)
@@ -35,6 +35,46 @@ func testRaceAddPartLimit(f *metaFixture) {
 	}
 	if want := limit / size; ok != want {
 		f.Errorf("AddPart in parallel: %d succeeded, want %d", ok, want)
+	}
+	parts, err := f.s.ListParts(f.ctx, "proj", u.ID)
+	if err != nil {
+		f.Fatalf("ListParts: %v", err)
+	}
+	if len(parts) != ok {
+		f.Errorf("ListParts: got %d parts, want the %d recorded", len(parts), ok)
+	}
+}
+
+// testRaceAddPartCount checks that parts added in parallel never outnumber
+// max.Count: the count check and the insert are one compare-and-set too.
+func testRaceAddPartCount(f *metaFixture) {
+	u := f.upload("proj")
+	const n, count = 32, 5
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		p := f.newPart(u, 1, int64(i))
+		wg.Go(func() {
+			<-start
+			errs[i] = f.s.AddPart(f.ctx, p, metaT0, silo.PartLimits{Bytes: silo.MaxUploadBytes, Count: count})
+		})
+	}
+	close(start)
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch silo.ErrorCode(err) {
+		case "":
+			ok++
+		case silo.EUPLOADTOOLARGE:
+			f.wantError("AddPart in parallel past the count", err, silo.EUPLOADTOOLARGE, "data")
+		default:
+			f.Errorf("AddPart in parallel: got %v, want success or %s", err, silo.EUPLOADTOOLARGE)
+		}
+	}
+	if ok != count {
+		f.Errorf("AddPart in parallel: %d succeeded, want %d", ok, count)
 	}
 	parts, err := f.s.ListParts(f.ctx, "proj", u.ID)
 	if err != nil {
@@ -86,7 +126,7 @@ func testRaceCompleteCancel(f *metaFixture) {
 				case "cancel":
 					r.up, r.err = f.s.CancelUpload(f.ctx, "proj", u.ID, metaT0)
 				default:
-					r.err = f.s.AddPart(f.ctx, r.p, metaT0, silo.MaxUploadBytes)
+					r.err = f.s.AddPart(f.ctx, r.p, metaT0, metaNoLimits)
 				}
 			})
 		}

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/silo-dev/silo"
@@ -74,7 +76,7 @@ func testProjectIsolation(f *metaFixture) {
 	f.wantCode("GetUpload", err, silo.ENOTFOUND)
 	q := f.newPart(u, 10, 2)
 	q.Project = other
-	f.wantCode("AddPart", f.s.AddPart(f.ctx, q, metaT0, silo.MaxUploadBytes), silo.ENOTFOUND)
+	f.wantCode("AddPart", f.s.AddPart(f.ctx, q, metaT0, metaNoLimits), silo.ENOTFOUND)
 	_, err = f.s.ListParts(f.ctx, other, u.ID)
 	f.wantCode("ListParts", err, silo.ENOTFOUND)
 	c := f.completion(u, p)
@@ -123,7 +125,7 @@ func testProjectIsolation(f *metaFixture) {
 func testAddPart(f *metaFixture) {
 	u := f.upload("proj")
 	p := f.newPart(u, 10, 1)
-	if err := f.s.AddPart(f.ctx, p, metaT0, 100); err != nil {
+	if err := f.s.AddPart(f.ctx, p, metaT0, metaBytes100); err != nil {
 		f.Fatalf("AddPart: %v", err)
 	}
 	parts, err := f.s.ListParts(f.ctx, "proj", u.ID)
@@ -139,7 +141,7 @@ func testAddPart(f *metaFixture) {
 
 	q := f.newPart(u, 10, 2)
 	q.UploadID = silo.NewID(silo.UploadIDPrefix)
-	f.wantCode("AddPart to an unknown upload", f.s.AddPart(f.ctx, q, metaT0, 100), silo.ENOTFOUND)
+	f.wantCode("AddPart to an unknown upload", f.s.AddPart(f.ctx, q, metaT0, metaBytes100), silo.ENOTFOUND)
 	if k := f.known(q.BlobKey); k[q.BlobKey] {
 		f.Errorf("KnownBlobs(%s): got true, want false for a part that was refused", q.BlobKey)
 	}
@@ -151,12 +153,12 @@ func testAddPartExpiry(f *metaFixture) {
 	u := f.upload("proj")
 	exp := time.Unix(u.ExpiresAt, 0)
 	last := exp.Add(-time.Nanosecond)
-	if err := f.s.AddPart(f.ctx, f.newPart(u, 1, 1), last, 100); err != nil {
+	if err := f.s.AddPart(f.ctx, f.newPart(u, 1, 1), last, metaBytes100); err != nil {
 		f.Errorf("AddPart a nanosecond before expires_at: %v", err)
 	}
 	p := f.newPart(u, 1, 2)
-	f.wantError("AddPart at expires_at", f.s.AddPart(f.ctx, p, exp, 100), silo.EUPLOADEXPIRED, "")
-	f.wantCode("AddPart after expires_at", f.s.AddPart(f.ctx, f.newPart(u, 1, 3), exp.Add(time.Hour), 100), silo.EUPLOADEXPIRED)
+	f.wantError("AddPart at expires_at", f.s.AddPart(f.ctx, p, exp, metaBytes100), silo.EUPLOADEXPIRED, "")
+	f.wantCode("AddPart after expires_at", f.s.AddPart(f.ctx, f.newPart(u, 1, 3), exp.Add(time.Hour), metaBytes100), silo.EUPLOADEXPIRED)
 	if k := f.known(p.BlobKey); k[p.BlobKey] {
 		f.Errorf("KnownBlobs(%s): got true, want false for a part refused as expired", p.BlobKey)
 	}
@@ -167,12 +169,12 @@ func testAddPartExpiry(f *metaFixture) {
 func testAddPartLimit(f *metaFixture) {
 	u := f.upload("proj")
 	for i, size := range []int64{60, 40} {
-		if err := f.s.AddPart(f.ctx, f.newPart(u, size, int64(i)), metaT0, 100); err != nil {
+		if err := f.s.AddPart(f.ctx, f.newPart(u, size, int64(i)), metaT0, metaBytes100); err != nil {
 			f.Fatalf("AddPart of %d bytes within the limit: %v", size, err)
 		}
 	}
 	p := f.newPart(u, 1, 9)
-	f.wantError("AddPart past the limit", f.s.AddPart(f.ctx, p, metaT0, 100), silo.EUPLOADTOOLARGE, "data")
+	f.wantTooLarge("AddPart past the limit", f.s.AddPart(f.ctx, p, metaT0, metaBytes100), "bytes", "100")
 	if k := f.known(p.BlobKey); k[p.BlobKey] {
 		f.Errorf("KnownBlobs(%s): got true, want false for a part refused as too large", p.BlobKey)
 	}
@@ -183,8 +185,80 @@ func testAddPartLimit(f *metaFixture) {
 	if len(parts) != 2 {
 		f.Errorf("ListParts: got %d parts, want 2", len(parts))
 	}
-	if err := f.s.AddPart(f.ctx, f.newPart(u, 0, 10), metaT0, 100); err != nil {
+	if err := f.s.AddPart(f.ctx, f.newPart(u, 0, 10), metaT0, metaBytes100); err != nil {
 		f.Errorf("AddPart of 0 bytes at the limit: %v", err)
+	}
+}
+
+// wantTooLarge fails the test unless err is EUPLOADTOOLARGE with param "data"
+// and a message that names the limit: it holds each of words.
+func (f *metaFixture) wantTooLarge(what string, err error, words ...string) {
+	f.Helper()
+	f.wantError(what, err, silo.EUPLOADTOOLARGE, "data")
+	msg := silo.ErrorMessage(err)
+	for _, w := range words {
+		if !strings.Contains(msg, w) {
+			f.Errorf("%s: message %q does not name the limit: want %q in it", what, msg, w)
+		}
+	}
+}
+
+// testAddPartCount checks that an Upload takes exactly max.Count parts,
+// however small, and refuses the next, while another Upload still takes its
+// own.
+func testAddPartCount(f *metaFixture) {
+	const count = 7
+	max := silo.PartLimits{Bytes: silo.MaxUploadBytes, Count: count}
+	u := f.upload("proj")
+	for i := range count {
+		if err := f.s.AddPart(f.ctx, f.newPart(u, int64(i%2), int64(i)), metaT0, max); err != nil {
+			f.Fatalf("AddPart %d of %d: %v", i+1, count, err)
+		}
+	}
+	p := f.newPart(u, 0, count)
+	f.wantTooLarge("AddPart past the count", f.s.AddPart(f.ctx, p, metaT0, max), "parts", strconv.Itoa(count))
+	if k := f.known(p.BlobKey); k[p.BlobKey] {
+		f.Errorf("KnownBlobs(%s): got true, want false for a part refused as one too many", p.BlobKey)
+	}
+	parts, err := f.s.ListParts(f.ctx, "proj", u.ID)
+	if err != nil {
+		f.Fatalf("ListParts: %v", err)
+	}
+	if len(parts) != count {
+		f.Errorf("ListParts: got %d parts, want %d", len(parts), count)
+	}
+	// A higher count takes one more: the limit is the caller's, per call.
+	if err := f.s.AddPart(f.ctx, p, metaT0, silo.PartLimits{Bytes: silo.MaxUploadBytes, Count: count + 1}); err != nil {
+		f.Errorf("AddPart within a higher count: %v", err)
+	}
+	other := f.upload("proj")
+	if err := f.s.AddPart(f.ctx, f.newPart(other, 1, 1), metaT0, max); err != nil {
+		f.Errorf("AddPart to another upload: %v; the count is per upload", err)
+	}
+}
+
+// testAddPartCountAndBytes checks that both limits hold at once: a part that
+// fits the count but not the bytes is refused, and the refusal names the
+// bytes; then one that fits the bytes but not the count names the parts.
+func testAddPartCountAndBytes(f *metaFixture) {
+	max := silo.PartLimits{Bytes: 100, Count: 2}
+	u := f.upload("proj")
+	if err := f.s.AddPart(f.ctx, f.newPart(u, 90, 1), metaT0, max); err != nil {
+		f.Fatalf("AddPart: %v", err)
+	}
+	big := f.newPart(u, 11, 2)
+	f.wantTooLarge("AddPart past the bytes", f.s.AddPart(f.ctx, big, metaT0, max), "bytes", "100")
+	if err := f.s.AddPart(f.ctx, f.newPart(u, 10, 3), metaT0, max); err != nil {
+		f.Fatalf("AddPart up to both limits: %v", err)
+	}
+	small := f.newPart(u, 0, 4)
+	f.wantTooLarge("AddPart past the count", f.s.AddPart(f.ctx, small, metaT0, max), "parts", "2")
+	if k := f.known(big.BlobKey, small.BlobKey); k[big.BlobKey] || k[small.BlobKey] {
+		f.Errorf("KnownBlobs: got %v, want neither refused part", k)
+	}
+	parts, err := f.s.ListParts(f.ctx, "proj", u.ID)
+	if err != nil || len(parts) != 2 {
+		f.Errorf("ListParts: got %d parts, %v; want 2", len(parts), err)
 	}
 }
 
@@ -211,7 +285,7 @@ func testAddPartNotPending(f *metaFixture) {
 		{expired, silo.EUPLOADEXPIRED},
 	} {
 		p := f.newPart(tc.u, 1, 5)
-		f.wantError("AddPart to an upload that is not pending", f.s.AddPart(f.ctx, p, metaT0, 100), tc.code, "")
+		f.wantError("AddPart to an upload that is not pending", f.s.AddPart(f.ctx, p, metaT0, metaBytes100), tc.code, "")
 		if k := f.known(p.BlobKey); k[p.BlobKey] {
 			f.Errorf("KnownBlobs(%s): got true, want false for a part refused with %s", p.BlobKey, tc.code)
 		}
@@ -230,7 +304,7 @@ func testListParts(f *metaFixture) {
 	// them out of it.
 	want[1].ID, want[3].ID, want[4].ID = "part_b", "part_c", "part_a"
 	for _, p := range want {
-		if err := f.s.AddPart(f.ctx, p, metaT0, 100); err != nil {
+		if err := f.s.AddPart(f.ctx, p, metaT0, metaBytes100); err != nil {
 			f.Fatalf("AddPart: %v", err)
 		}
 	}
