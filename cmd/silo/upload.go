@@ -97,6 +97,10 @@ func (c *clientConfig) runUpload(cmd *cobra.Command, svc silo.UploadService, o *
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file", o.path)
 	}
+	if parts := (fi.Size() + o.partSize - 1) / o.partSize; parts > silo.MaxUploadParts {
+		return usagef("--part-size %d would cut %s into %d parts; an upload takes at most %d: use parts of at least %d bytes",
+			o.partSize, o.path, parts, silo.MaxUploadParts, (fi.Size()+silo.MaxUploadParts-1)/silo.MaxUploadParts)
+	}
 	want := &uploadState{
 		Version: stateVersion, BaseURL: c.url(), Path: abs, Size: fi.Size(), ModTime: fi.ModTime().UnixNano(),
 		PartSize: o.partSize, Filename: o.filename, Purpose: o.purpose, MimeType: o.mimeType,

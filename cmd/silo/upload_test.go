@@ -337,3 +337,14 @@ func TestUpload_FileChangedWhileSending(t *testing.T) {
 	r = c.mustRun("upload", path, "--purpose", "user_data", "--part-size", "10000")
 	checkContent(t, c, r.stdout, changed)
 }
+
+// TestUpload_TooManyParts: a part size that would make more parts than an
+// upload takes is refused before anything is sent.
+func TestUpload_TooManyParts(t *testing.T) {
+	c := newCLI(t, startServer(t))
+	path := writeTemp(t, "many.bin", testData(20_001, 7))
+	r := c.run("upload", path, "--purpose", "user_data", "--part-size", "2")
+	if r.code != 2 || !strings.Contains(r.stderr, "at most 10000") {
+		t.Fatalf("exit %d, stderr %q; want a usage error naming the limit", r.code, r.stderr)
+	}
+}
