@@ -95,6 +95,21 @@ type PartLimits struct {
 	Count int
 }
 
+// Check returns EUPLOADTOOLARGE (param "data"), naming the limit hit, if an
+// Upload that has recorded parts parts would, with one more part that brings
+// its bytes to total, hold more than the limits allow; nil otherwise.
+func (m PartLimits) Check(uploadID string, parts int, total int64) error {
+	if parts >= m.Count {
+		return Errorf(EUPLOADTOOLARGE, "data",
+			"Upload %s already has %d parts, the most one upload takes; complete it with the parts sent.", uploadID, m.Count)
+	}
+	if total > m.Bytes {
+		return Errorf(EUPLOADTOOLARGE, "data",
+			"The parts of upload %s would hold %d bytes with this one, more than the limit of %d bytes.", uploadID, total, m.Bytes)
+	}
+	return nil
+}
+
 // Completion is one compare-and-set completion of an Upload.
 type Completion struct {
 	Project  string

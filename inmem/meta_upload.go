@@ -42,21 +42,6 @@ func pending(r *uploadRec, now time.Time) error {
 	return nil
 }
 
-// overLimits returns EUPLOADTOOLARGE, naming the limit hit, if an Upload that
-// has recorded parts parts would hold more than max with one more part that
-// brings its bytes to total; nil otherwise.
-func overLimits(id string, parts int, total int64, max silo.PartLimits) error {
-	if parts >= max.Count {
-		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
-			"Upload %s already has %d parts, the most one upload takes; complete it with the parts sent.", id, max.Count)
-	}
-	if total > max.Bytes {
-		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
-			"The parts of upload %s would hold %d bytes with this one, more than the limit of %d bytes.", id, total, max.Bytes)
-	}
-	return nil
-}
-
 // AddPart implements silo.MetaStore.
 func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits) error {
 	s.mu.Lock()
@@ -75,7 +60,7 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, ma
 		}
 		total += q.Size
 	}
-	if err := overLimits(r.u.ID, len(r.parts), total, max); err != nil {
+	if err := max.Check(r.u.ID, len(r.parts), total); err != nil {
 		return err
 	}
 	if r.parts == nil {

@@ -98,21 +98,6 @@ func (s *MetaStore) GetUpload(ctx context.Context, project, id string) (*silo.Up
 	return u, err
 }
 
-// overLimits returns EUPLOADTOOLARGE, naming the limit hit, if an Upload that
-// has recorded parts parts would hold more than max with one more part that
-// brings its bytes to total; nil otherwise.
-func overLimits(id string, parts int, total int64, max silo.PartLimits) error {
-	if parts >= max.Count {
-		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
-			"Upload %s already has %d parts, the most one upload takes; complete it with the parts sent.", id, max.Count)
-	}
-	if total > max.Bytes {
-		return silo.Errorf(silo.EUPLOADTOOLARGE, "data",
-			"The parts of upload %s would hold %d bytes with this one, more than the limit of %d bytes.", id, total, max.Bytes)
-	}
-	return nil
-}
-
 // AddPart implements silo.MetaStore. The writer runs it alone, so the check
 // of the running totals part_bytes and part_count and their update are one
 // step.
@@ -125,7 +110,7 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, ma
 		if err := pending(&r.u, now); err != nil {
 			return err
 		}
-		if err := overLimits(r.u.ID, r.partCount, r.partBytes+p.Size, max); err != nil {
+		if err := max.Check(r.u.ID, r.partCount, r.partBytes+p.Size); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`
