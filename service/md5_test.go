@@ -10,6 +10,7 @@ import (
 
 	"github.com/silo-dev/silo"
 	"github.com/silo-dev/silo/inmem"
+	"github.com/silo-dev/silo/service"
 )
 
 // countingBlobs counts the blob opens made for requests whose context is
@@ -67,3 +68,26 @@ func TestUploadService_CompleteMD5Chain(t *testing.T) {
 }
 
 var _ silo.BlobStore = (*countingBlobs)(nil)
+
+// TestUploadService_NoArrivalMD5: with the arrival hashing off, a complete
+// with md5 reads the bytes itself, and gets the same answer.
+func TestUploadService_NoArrivalMD5(t *testing.T) {
+	blobs := &countingBlobs{BlobStore: inmem.NewBlobStore()}
+	f := newFixtureOn(t, blobs)
+	f.svc = service.New(f.meta, blobs, service.Config{Now: f.clock.Now, NoArrivalMD5: true})
+	var parts [][]byte
+	var ids []string
+	u := f.upload(t, 3*1000)
+	for i := range 3 {
+		parts = append(parts, randBytes(1000, byte(i)))
+		f.clock.Add(time.Millisecond)
+		ids = append(ids, f.part(t, u.ID, parts[i]).ID)
+	}
+	marked := context.WithValue(f.ctx, markKey{}, true)
+	if _, err := f.svc.CompleteUpload(marked, u.ID, ids, md5hex(slices.Concat(parts...))); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	if n := blobs.opens.Load(); n != 3 {
+		t.Fatalf("complete with md5 and no arrival hashing opened %d blobs, want all 3", n)
+	}
+}
