@@ -55,6 +55,7 @@ func (m *minioServer) start(t *testing.T) {
 	t.Helper()
 	m.log = &syncBuffer{}
 	m.cmd = exec.Command(m.bin, "server", "--quiet", "--address", m.addr, "--console-address", freeAddr(t), m.dir)
+	m.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // gone with the test binary, even after a timeout
 	m.cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+os.Getenv("AWS_ACCESS_KEY_ID"),
 		"MINIO_ROOT_PASSWORD="+os.Getenv("AWS_SECRET_ACCESS_KEY"),

@@ -143,6 +143,7 @@ func startProcess(t *testing.T, data string, flags ...string) *process {
 	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, flags...)
 	cmd := exec.Command(os.Args[0], args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // gone with the test binary, even after a timeout
 	cmd.Env = append(os.Environ(), "SILO_TEST_MAIN=1")
 	p := &process{cmd: cmd, stderr: &syncBuffer{}}
 	cmd.Stderr = p.stderr
