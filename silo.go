@@ -73,6 +73,15 @@ func (u *Upload) StatusAt(now time.Time) UploadStatus {
 	return u.Status
 }
 
+// CheckPending returns NotPendingError for the Upload's status at now, or nil
+// if it is pending then.
+func (u *Upload) CheckPending(now time.Time) error {
+	if st := u.StatusAt(now); st != StatusPending {
+		return NotPendingError(u.ID, st)
+	}
+	return nil
+}
+
 // Expired reports whether a thing with the Unix-second expiry at has expired at
 // now. An expiry of 0 means never.
 func Expired(at int64, now time.Time) bool {

@@ -34,14 +34,6 @@ func (s *MetaStore) GetUpload(ctx context.Context, project, id string) (*silo.Up
 	return s.view(r), nil
 }
 
-// pending returns NotPendingError unless r is pending and not expired at now.
-func pending(r *uploadRec, now time.Time) error {
-	if st := r.u.StatusAt(now); st != silo.StatusPending {
-		return silo.NotPendingError(r.u.ID, st)
-	}
-	return nil
-}
-
 // AddPart implements silo.MetaStore.
 func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits) error {
 	s.mu.Lock()
@@ -50,7 +42,7 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, ma
 	if err != nil {
 		return err
 	}
-	if err := pending(r, now); err != nil {
+	if err := r.u.CheckPending(now); err != nil {
 		return err
 	}
 	total := p.Size
@@ -99,7 +91,7 @@ func (s *MetaStore) CompleteUpload(ctx context.Context, c *silo.Completion) (*si
 	if err != nil {
 		return nil, err
 	}
-	if err := pending(r, c.Now); err != nil {
+	if err := r.u.CheckPending(c.Now); err != nil {
 		return s.view(r), err
 	}
 	if _, ok := s.files[c.File.ID]; ok {
@@ -126,7 +118,7 @@ func (s *MetaStore) CancelUpload(ctx context.Context, project, id string, now ti
 	if err != nil {
 		return nil, err
 	}
-	if err := pending(r, now); err != nil {
+	if err := r.u.CheckPending(now); err != nil {
 		return s.view(r), err
 	}
 	s.dropParts(r, nil, now)

@@ -68,14 +68,6 @@ func (r *uploadRow) view(ctx context.Context, q querier) (*silo.Upload, error) {
 	return &u, nil
 }
 
-// pending returns NotPendingError unless u is pending and not expired at now.
-func pending(u *silo.Upload, now time.Time) error {
-	if st := u.StatusAt(now); st != silo.StatusPending {
-		return silo.NotPendingError(u.ID, st)
-	}
-	return nil
-}
-
 // CreateUpload implements silo.MetaStore.
 func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload) error {
 	return s.exec(ctx, func(ctx context.Context) error {
@@ -131,7 +123,7 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, ma
 		if err != nil {
 			return err
 		}
-		if err := pending(&r.u, now); err != nil {
+		if err := r.u.CheckPending(now); err != nil {
 			return err
 		}
 		if err := max.Check(r.u.ID, r.partCount, r.partBytes+p.Size); err != nil {

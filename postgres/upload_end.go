@@ -36,7 +36,7 @@ func (s *MetaStore) CompleteUpload(ctx context.Context, c *silo.Completion) (*si
 		if err != nil {
 			return err
 		}
-		if err := pending(&r.u, c.Now); err != nil {
+		if err := r.u.CheckPending(c.Now); err != nil {
 			var verr error
 			if u, verr = r.view(ctx, tx); verr != nil {
 				return verr
@@ -93,7 +93,7 @@ func (s *MetaStore) CancelUpload(ctx context.Context, project, id string, now ti
 		if err != nil {
 			return err
 		}
-		if err := pending(&r.u, now); err != nil {
+		if err := r.u.CheckPending(now); err != nil {
 			var verr error
 			if u, verr = r.view(ctx, tx); verr != nil {
 				return verr

@@ -63,14 +63,6 @@ func (r *uploadRow) view(ctx context.Context, tx *sql.Tx) (*silo.Upload, error) 
 	return &u, nil
 }
 
-// pending returns NotPendingError unless u is pending and not expired at now.
-func pending(u *silo.Upload, now time.Time) error {
-	if st := u.StatusAt(now); st != silo.StatusPending {
-		return silo.NotPendingError(u.ID, st)
-	}
-	return nil
-}
-
 // CreateUpload implements silo.MetaStore.
 func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload) error {
 	return s.w.do(ctx, func(tx *sql.Tx) error {
@@ -107,7 +99,7 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, ma
 		if err != nil {
 			return err
 		}
-		if err := pending(&r.u, now); err != nil {
+		if err := r.u.CheckPending(now); err != nil {
 			return err
 		}
 		if err := max.Check(r.u.ID, r.partCount, r.partBytes+p.Size); err != nil {
@@ -172,7 +164,7 @@ func (s *MetaStore) CompleteUpload(ctx context.Context, c *silo.Completion) (*si
 		if err != nil {
 			return err
 		}
-		if err := pending(&r.u, c.Now); err != nil {
+		if err := r.u.CheckPending(c.Now); err != nil {
 			var verr error
 			if u, verr = r.view(bg, tx); verr != nil {
 				return verr
@@ -214,7 +206,7 @@ func (s *MetaStore) CancelUpload(ctx context.Context, project, id string, now ti
 		if err != nil {
 			return err
 		}
-		if err := pending(&r.u, now); err != nil {
+		if err := r.u.CheckPending(now); err != nil {
 			var verr error
 			if u, verr = r.view(bg, tx); verr != nil {
 				return verr
