@@ -146,3 +146,10 @@ type BlobLister interface {
 	// non-nil error from fn stops the listing and is returned.
 	List(ctx context.Context, fn func(key string, stored time.Time) error) error
 }
+
+// Pinger is a store (MetaStore or BlobStore) that answers a cheap probe, for
+// a readiness check: Ping returns nil when the store can serve a call now.
+// Its error is for the operator's log; it may name hosts and paths.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}

@@ -134,8 +134,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			se = nil
 		}
 	}
+	st := stateOf(r.Context())
 	if se == nil {
-		if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		if st != nil {
+			// The request's log line carries the cause.
+			st.cause = err
+		} else if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			// The client went away; there is nobody to answer and nothing broke.
 			log.Info("request canceled", "request_id", RequestID(r.Context()), "err", err)
 		} else {
@@ -145,6 +149,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		se = &silo.Error{Code: silo.EINTERNAL}
 	}
 	row := rowFor(se.Code)
+	if st != nil {
+		st.code = row.code
+	}
 	msg, param := se.Message, se.Param
 	if row.code == silo.EINTERNAL {
 		msg, param = "internal error", ""

@@ -4,6 +4,7 @@
 package http
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -23,27 +24,51 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for an Upload's status at response time. Nil: time.Now.
 	Now func() time.Time
+	// Observer hears about every request, for metrics. Nil: nobody.
+	Observer Observer
+	// Metrics, if set, is served at GET /metrics without a key.
+	Metrics http.Handler
+	// Ready probes the stores for GET /readyz: it returns those that did not
+	// answer, by name, with their errors. Nil: always ready.
+	Ready func(ctx context.Context) map[string]error
+	// Stopping, once closed, turns /readyz to 503 at once, so that a load
+	// balancer drains the instance while it shuts down.
+	Stopping <-chan struct{}
 }
 
 // server holds a Config with its defaults filled in; its methods make the
 // handlers of routes.go.
 type server struct {
-	uploads silo.UploadService
-	files   silo.FileService
-	auth    func(string) (string, bool)
-	log     *slog.Logger
-	now     func() time.Time
+	uploads  silo.UploadService
+	files    silo.FileService
+	auth     func(string) (string, bool)
+	log      *slog.Logger
+	now      func() time.Time
+	obs      Observer
+	metrics  http.Handler
+	ready    func(context.Context) map[string]error
+	stopping <-chan struct{}
 }
 
 // NewHandler returns the HTTP handler of the API: every route of routes.go
 // under /v1, and GET /healthz without a key.
 func NewHandler(cfg Config) http.Handler {
 	s := &server{
-		uploads: cfg.Uploads,
-		files:   cfg.Files,
-		auth:    cfg.Auth,
-		log:     cfg.Logger,
-		now:     cfg.Now,
+		uploads:  cfg.Uploads,
+		files:    cfg.Files,
+		auth:     cfg.Auth,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		obs:      cfg.Observer,
+		metrics:  cfg.Metrics,
+		ready:    cfg.Ready,
+		stopping: cfg.Stopping,
+	}
+	if s.obs == nil {
+		s.obs = nopObserver{}
+	}
+	if s.ready == nil {
+		s.ready = func(context.Context) map[string]error { return nil }
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

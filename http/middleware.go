@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/silo-dev/silo"
 )
@@ -32,22 +33,98 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// withLogging logs one line per request, after it is answered.
-func withLogging(log *slog.Logger) func(http.Handler) http.Handler {
+// withLogging logs one line per request once it is answered, and tells obs
+// about it: route pattern, status, bytes in and out, duration, client, project
+// and, for an error, its code and cause, so that a 5xx line says why. A
+// client that hung up before an error answer is logged and counted as 499 at
+// info, not as a server error. Successful probes (/healthz, /readyz,
+// /metrics) are logged at debug, as balancers ask every few seconds.
+func withLogging(log *slog.Logger, obs Observer, route func(*http.Request) string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
+			st := &reqState{}
 			tw := track(w)
-			next.ServeHTTP(tw, r)
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("request_id", RequestID(r.Context())),
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
-				slog.Int("status", tw.status()),
-				slog.Int64("bytes", tw.written),
-				slog.Duration("duration", time.Since(start)))
+			body := &countingBody{ReadCloser: r.Body}
+			r2 := r.WithContext(context.WithValue(r.Context(), reqStateKey{}, st))
+			r2.Body = body
+			obs.RequestStarted()
+			finished := false
+			defer func() {
+				// Also runs while a panic unwinds (an aborted response).
+				status := tw.status()
+				if r.Context().Err() != nil && (status >= 500 || !finished) {
+					status = StatusClientClosed
+				}
+				rt := route(r)
+				obs.RequestDone(RequestInfo{
+					Route: rt, Method: method(r.Method), Status: status,
+					BytesIn: body.n, BytesOut: tw.written, Duration: time.Since(start),
+				})
+				if reason := refusalReason(st.code); reason != "" {
+					obs.Refused(reason)
+				}
+				level := slog.LevelInfo
+				switch {
+				case status >= 500:
+					level = slog.LevelError
+				case status < 400 && (rt == "/healthz" || rt == "/readyz" || rt == "/metrics"):
+					level = slog.LevelDebug
+				}
+				if !log.Enabled(r.Context(), level) {
+					return
+				}
+				attrs := []slog.Attr{
+					slog.String("request_id", RequestID(r.Context())),
+					slog.String("method", bounded(r.Method)),
+					slog.String("route", rt),
+					slog.String("path", bounded(r.URL.Path)),
+					slog.Int("status", status),
+					slog.Int64("bytes_in", body.n),
+					slog.Int64("bytes_out", tw.written),
+					slog.Duration("duration", time.Since(start)),
+					slog.String("client", r.RemoteAddr),
+					slog.String("project", bounded(st.project)),
+					slog.String("user_agent", bounded(r.UserAgent())),
+				}
+				if st.code != "" {
+					attrs = append(attrs, slog.String("code", st.code))
+				}
+				if !finished {
+					attrs = append(attrs, slog.Bool("aborted", true))
+				}
+				if st.cause != nil {
+					attrs = append(attrs, slog.String("err", boundedCause(st.cause.Error())))
+				}
+				log.LogAttrs(r.Context(), level, "request", attrs...)
+			}()
+			next.ServeHTTP(tw, r2)
+			finished = true
 		})
 	}
+}
+
+// maxLoggedValue bounds each client-controlled value in a log line.
+const maxLoggedValue = 256
+
+// maxLoggedCause bounds the cause of a 5xx in its log line (a panic's stack
+// fits).
+const maxLoggedCause = 16 << 10
+
+// bounded returns s cut to maxLoggedValue bytes, on a rune boundary.
+func bounded(s string) string { return cut(s, maxLoggedValue) }
+
+func boundedCause(s string) string { return cut(s, maxLoggedCause) }
+
+// cut returns s cut to at most n bytes and a marker, on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…(cut)"
 }
 
 // withRecover turns a panic into a logged 500, so one bad request cannot take
@@ -69,8 +146,12 @@ func withRecover(log *slog.Logger) func(http.Handler) http.Handler {
 				if tw.wroteHeader {
 					// Too late for an error answer: cut the response short so
 					// the client does not take it for a whole one.
-					log.Error("internal error", "request_id", RequestID(r.Context()),
-						"method", r.Method, "path", r.URL.Path, "err", err)
+					if st := stateOf(r.Context()); st != nil {
+						st.code, st.cause = silo.EINTERNAL, err
+					} else {
+						log.Error("internal error", "request_id", RequestID(r.Context()),
+							"method", r.Method, "path", bounded(r.URL.Path), "err", err)
+					}
 					panic(http.ErrAbortHandler)
 				}
 				writeError(tw, r, log, err, "")

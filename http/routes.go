@@ -45,9 +45,10 @@ func (s *server) routes() http.Handler {
 		"GET":  healthz(),
 		"HEAD": healthz(),
 	}))
-	root.Handle("/", withAuth(s.auth, s.log)(api))
+	s.opsRoutes(root)
+	root.Handle("/", withAuth(s.auth, s.log)(noteProject(api)))
 
-	return withRequestID(withLogging(s.log)(withRecover(s.log)(s.cleanPaths(root))))
+	return withRequestID(withLogging(s.log, s.obs, routeOf(root, api))(withRecover(s.log)(s.cleanPaths(root))))
 }
 
 // cleanPaths answers 404 to a path with empty, "." or ".." segments, which

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,6 +36,8 @@ type Options struct {
 	// MaxConns is the size of the connection pool. Default 16; a
 	// pool_max_conns in the URL takes precedence.
 	MaxConns int32
+	// Logger gets pgx's log lines (every query), at debug. Nil discards them.
+	Logger *slog.Logger
 }
 
 // MetaStore is a silo.MetaStore in a PostgreSQL database. It is safe for
@@ -74,6 +77,9 @@ func Open(ctx context.Context, url string, opts Options) (*MetaStore, error) {
 	// more than a second), so a restarted server costs no failed request;
 	// the health check also drops dead ones in the background.
 	cfg.HealthCheckPeriod = 10 * time.Second
+	if t := tracer(opts.Logger); t != nil {
+		cfg.ConnConfig.Tracer = t
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)

@@ -15,6 +15,7 @@ package s3
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -53,6 +54,8 @@ type Options struct {
 	// MaxAttempts is how many times a request is tried when it fails in a
 	// way that may pass (a dropped connection, a 5xx). Default 3.
 	MaxAttempts int
+	// Logger gets the AWS SDK's log lines, at debug. Nil discards them.
+	Logger *slog.Logger
 }
 
 // Store is a silo.BlobStore and silo.BlobLister over a bucket.
@@ -96,7 +99,12 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	loadOpts := []func(*config.LoadOptions) error{}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithLogger(sdkLogger{log: opts.Logger, ctx: context.Background()}),
+	}
 	if loc.region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(loc.region))
 	}
@@ -117,6 +125,9 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 			o.UsePathStyle = true
 		}
 		o.HTTPClient = httpClient(opts)
+		// A ranged GET, or one of an object made by a multipart upload, has
+		// no checksum to validate; the SDK says so on every such GET.
+		o.DisableLogOutputChecksumValidationSkipped = true
 		o.Retryer = retry.NewStandard(func(r *retry.StandardOptions) {
 			r.MaxAttempts = opts.MaxAttempts
 			r.MaxBackoff = 500 * time.Millisecond

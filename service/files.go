@@ -68,6 +68,7 @@ func (s *Service) CreateFile(ctx context.Context, req *silo.FileCreate) (*silo.F
 		}
 		return discard(err)
 	}
+	s.observe(Event{Kind: FileCreated, Count: 1, Bytes: f.Bytes})
 	return f, nil
 }
 
@@ -102,7 +103,11 @@ func (s *Service) DeleteFile(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return notFound(s.meta.DeleteFile(ctx, proj, id, s.now()), "file_id", "file", id)
+	if err := s.meta.DeleteFile(ctx, proj, id, s.now()); err != nil {
+		return notFound(err, "file_id", "file", id)
+	}
+	s.observe(Event{Kind: FileDeleted, Count: 1})
+	return nil
 }
 
 // OpenFile returns the File and a reader of a range of its bytes. The first

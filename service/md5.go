@@ -165,6 +165,7 @@ func (c *chain) work(s *Service) {
 		err := hashBlob(s.blobs, c.h, p, buf)
 		var state []byte
 		if err == nil {
+			s.observe(Event{Kind: MD5OnArrival, Bytes: p.Size})
 			state, err = c.h.(encoding.BinaryMarshaler).MarshalBinary()
 		}
 		c.mu.Lock()
@@ -241,7 +242,9 @@ func (s *Service) digest(ctx context.Context, u *silo.Upload, partIDs []string, 
 	if start < len(blobs) {
 		rd := newBlobsReader(ctx, s.blobs, blobs[start:], 0, -1)
 		defer rd.Close()
-		if _, err := io.CopyBuffer(h, rd, make([]byte, 1<<20)); err != nil {
+		n, err := io.CopyBuffer(h, rd, make([]byte, 1<<20))
+		s.observe(Event{Kind: MD5OnComplete, Bytes: n})
+		if err != nil {
 			return "", err
 		}
 	}

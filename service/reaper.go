@@ -16,13 +16,14 @@ type ReapStats struct {
 	ExpiredUploads int
 	ExpiredFiles   int
 	DeletedBlobs   int
+	ClaimedBlobs   int // taken off the garbage queue, deleted or not
 }
 
-// Reap does one round of cleanup: it marks expired Uploads, deletes expired
+// reap does one round of cleanup: it marks expired Uploads, deletes expired
 // Files, and deletes the blobs queued as garbage longer ago than GarbageGrace.
 // Several processes may reap one store at once: the store's compare-and-set
 // operations and garbage leases keep them from doing the same work twice.
-func (s *Service) Reap(ctx context.Context) (ReapStats, error) {
+func (s *Service) reap(ctx context.Context) (ReapStats, error) {
 	var st ReapStats
 	now := s.now()
 	s.md5.prune(now.Unix())
@@ -54,6 +55,7 @@ func (s *Service) Reap(ctx context.Context) (ReapStats, error) {
 		if err != nil {
 			return st, err
 		}
+		st.ClaimedBlobs += len(keys)
 		done := keys[:0]
 		var errs []error
 		for _, k := range keys {
@@ -78,11 +80,11 @@ func (s *Service) Reap(ctx context.Context) (ReapStats, error) {
 	}
 }
 
-// SweepOrphans deletes the blobs under the service's KeyPrefixes stored before
+// sweepOrphans deletes the blobs under the service's KeyPrefixes stored before
 // storedBefore that the metadata store does not know: bytes written by a part or file whose record was never
 // made (a crash between the two). It does nothing if the blob store cannot
 // list. It returns how many blobs it deleted.
-func (s *Service) SweepOrphans(ctx context.Context, storedBefore time.Time) (int, error) {
+func (s *Service) sweepOrphans(ctx context.Context, storedBefore time.Time) (int, error) {
 	lister, ok := s.blobs.(silo.BlobLister)
 	if !ok {
 		return 0, nil

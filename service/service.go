@@ -35,6 +35,8 @@ type Config struct {
 	// GarbageLease is how long a reaper holds the garbage it claimed before
 	// another reaper may claim it again; default one minute.
 	GarbageLease time.Duration
+	// Observer hears what the service does, for metrics. Nil: nobody.
+	Observer Observer
 }
 
 // Service implements silo.UploadService and silo.FileService over a MetaStore

@@ -42,6 +42,7 @@ func (s *Service) CreateUpload(ctx context.Context, req *silo.UploadCreate) (*si
 	if err := s.meta.CreateUpload(ctx, u); err != nil {
 		return nil, err
 	}
+	s.observe(Event{Kind: UploadCreated, Count: 1})
 	return u, nil
 }
 
@@ -67,6 +68,8 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 		Started:  started.UnixNano(),
 	}
 	p.BlobKey = partKeys + p.ID
+	s.observe(Event{Kind: PartStarted, Count: 1})
+	defer s.observe(Event{Kind: PartDone, Count: 1})
 	s.md5.started(u, p)
 	tooLarge := silo.Errorf(silo.EPARTTOOLARGE, "data", "A part takes at most %d bytes (64 MiB); this one is larger. Split the file into smaller parts.", silo.MaxPartBytes)
 	n, err := s.blobs.Put(ctx, p.BlobKey, &limitReader{r: data, n: silo.MaxPartBytes, err: tooLarge})
@@ -144,6 +147,8 @@ func (s *Service) CompleteUpload(ctx context.Context, uploadID string, partIDs [
 		return nil, notFound(err, "upload_id", "upload", uploadID)
 	}
 	s.md5.forget(u.ID)
+	s.observe(Event{Kind: UploadCompleted, Count: 1, Bytes: done.Bytes})
+	s.observe(Event{Kind: FileCreated, Count: 1, Bytes: done.Bytes})
 	return done, nil
 }
 
@@ -231,5 +236,6 @@ func (s *Service) CancelUpload(ctx context.Context, uploadID string) (*silo.Uplo
 		return nil, notFound(err, "upload_id", "upload", uploadID)
 	}
 	s.md5.forget(uploadID)
+	s.observe(Event{Kind: UploadCancelled, Count: 1})
 	return u, nil
 }

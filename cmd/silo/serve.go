@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	shttp "github.com/silo-dev/silo/http"
+	"github.com/silo-dev/silo/metrics"
 	"github.com/silo-dev/silo/service"
 )
 
@@ -32,6 +33,10 @@ type serveConfig struct {
 	debugAddr    string
 	db           string
 	blobs        string
+	metrics      bool
+	logFormat    string
+	logLevel     string
+	drainDelay   time.Duration
 }
 
 // serveCommand is `silo serve`.
@@ -71,6 +76,10 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.StringVar(&c.debugAddr, "debug-addr", "", "loopback HOST:PORT to serve net/http/pprof on (off by default)")
 	f.StringVar(&c.db, "db", "", "metadata store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default sqlite:<data>/silo.db)")
 	f.StringVar(&c.blobs, "blobs", "", "blob store: file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (default file:<data>/blobs)")
+	f.BoolVar(&c.metrics, "metrics", true, "serve Prometheus metrics at GET /metrics (no key needed; see docs/METRICS.md)")
+	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.DurationVar(&c.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long /readyz answers 503 while the server still takes requests, as long as some are in flight, so that a load balancer drains it")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
 	}
@@ -88,6 +97,7 @@ func (c serveConfig) check() error {
 		{"--reap-interval", c.reapInterval, true},
 		{"--garbage-grace", c.garbageGrace, false},
 		{"--shutdown-wait", c.shutdownWait, false},
+		{"--drain-delay", c.drainDelay, false},
 	} {
 		if d.v < 0 || d.positive && d.v == 0 {
 			return usageError{fmt.Errorf("%s %v: expected a duration above zero", d.name, d.v)}
@@ -114,7 +124,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	log, err := newLogger(e.stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
+	}
 	keys, err := loadKeys(e.getenv("SILO_API_KEYS"), c.apiKeysFile)
 	if err != nil {
 		return err
@@ -128,12 +141,21 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		auth = func(string) (string, bool) { return "default", true }
 	}
 
-	st, err := openStores(ctx, c)
+	st, err := openStores(ctx, c, log)
 	if err != nil {
 		return err
 	}
 	defer st.close()
-	svc := service.New(st.meta, st.blobs, service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival})
+	scfg := service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival}
+	meta, blobs := st.meta, st.blobs
+	var m *metrics.Metrics
+	if c.metrics {
+		m = metrics.New(metrics.Options{})
+		defer m.Close()
+		meta, blobs = m.MetaStore(meta), m.BlobStore(blobs)
+		scfg.Observer = m
+	}
+	svc := service.New(meta, blobs, scfg)
 	if err := st.sweepAtStart(ctx, svc, log); err != nil {
 		return err
 	}
@@ -148,15 +170,24 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 	defer stopDebug()
+	stopping := make(chan struct{})
+	hcfg := shttp.Config{
+		Uploads: svc, Files: svc, Auth: auth, Logger: log,
+		Ready: svc.Ping, Stopping: stopping,
+	}
+	if m != nil {
+		hcfg.Observer, hcfg.Metrics = m, m.Handler()
+		m.TrackStored(metrics.ListedTotals(st.meta, projectsOf(keys), time.Now), metrics.StoredOptions{})
+	}
+	var flight inFlight
 	srv := &http.Server{
-		Handler: shttp.NewHandler(shttp.Config{
-			Uploads: svc, Files: svc, Auth: auth, Logger: log,
-		}),
+		Handler:           flight.wrap(shttp.NewHandler(hcfg)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(e.stdout, "Silo is listening on http://%s/v1\n", ln.Addr())
+	logStarted(log, c, ln.Addr().String(), keys)
 
 	reapCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
 	reaped := make(chan struct{})
@@ -171,6 +202,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	select {
 	case err = <-served:
 	case <-ctx.Done():
+		close(stopping)
+		log.Info("shutting down: /readyz answers 503", "requests_in_flight", flight.n.Load(), "drain_delay", c.drainDelay)
+		flight.drain(c.drainDelay)
 		log.Info("shutting down: waiting for requests in flight", "max_wait", c.shutdownWait)
 		sctx, cancel := context.WithTimeout(context.Background(), c.shutdownWait)
 		err = srv.Shutdown(sctx)
@@ -186,7 +220,28 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
+	if err != nil {
+		log.Error("silo stopped", "err", err)
+	} else {
+		log.Info("silo stopped")
+	}
 	return err
+}
+
+// projectsOf returns the projects of keys, or "default" with no keys.
+func projectsOf(keys map[string]string) []string {
+	if len(keys) == 0 {
+		return []string{"default"}
+	}
+	seen := map[string]bool{}
+	var ps []string
+	for _, p := range keys {
+		if !seen[p] {
+			seen[p] = true
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }
 
 // reapLoop runs the reaper every interval until ctx ends.

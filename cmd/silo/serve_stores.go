@@ -48,7 +48,7 @@ type stores struct {
 
 // openStores opens the stores that c names. The defaults are SQLite and
 // files under the data dir.
-func openStores(ctx context.Context, c serveConfig) (*stores, error) {
+func openStores(ctx context.Context, c serveConfig, log *slog.Logger) (*stores, error) {
 	db, blobs := c.db, c.blobs
 	if db == "" {
 		db = "sqlite:" + filepath.Join(c.data, "silo.db")
@@ -69,7 +69,7 @@ func openStores(ctx context.Context, c serveConfig) (*stores, error) {
 		}
 	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
 		st.shared = true
-		if st.meta, err = postgres.Open(ctx, db, postgres.Options{}); err != nil {
+		if st.meta, err = postgres.Open(ctx, db, postgres.Options{Logger: log}); err != nil {
 			return nil, fmt.Errorf("opening the database: %w", err)
 		}
 	default:
@@ -80,7 +80,7 @@ func openStores(ctx context.Context, c serveConfig) (*stores, error) {
 		st.blobs, err = disk.Open(localPath(blobs, "file:"))
 	case strings.HasPrefix(blobs, "s3://"):
 		st.shared = true
-		st.blobs, err = s3.Open(ctx, blobs, s3.Options{})
+		st.blobs, err = s3.Open(ctx, blobs, s3.Options{Logger: log})
 	default:
 		err = fmt.Errorf("%q: expected file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION", blobs)
 	}
