@@ -151,6 +151,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	row := rowFor(se.Code)
 	if st != nil {
 		st.code = row.code
+		if row.status >= 500 && st.cause == nil {
+			st.cause = err // a 503 or 507 line says which store, and why
+		}
 	}
 	msg, param := se.Message, se.Param
 	if row.code == silo.EINTERNAL {

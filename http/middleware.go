@@ -36,8 +36,9 @@ func withRequestID(next http.Handler) http.Handler {
 // withLogging logs one line per request once it is answered, and tells obs
 // about it: route pattern, status, bytes in and out, duration, client, project
 // and, for an error, its code and cause, so that a 5xx line says why. A
-// client that hung up before an error answer is logged and counted as 499 at
-// info, not as a server error. Successful probes (/healthz, /readyz,
+// client that hung up before its answer was an error (its body broke off, or
+// a store call gave up with it) is logged and counted as 499 at info, as nginx
+// does: no server error, and no client error worth an alert either. Successful probes (/healthz, /readyz,
 // /metrics) are logged at debug, as balancers ask every few seconds.
 func withLogging(log *slog.Logger, obs Observer, route func(*http.Request) string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
@@ -53,7 +54,7 @@ func withLogging(log *slog.Logger, obs Observer, route func(*http.Request) strin
 			defer func() {
 				// Also runs while a panic unwinds (an aborted response).
 				status := tw.status()
-				if r.Context().Err() != nil && (status >= 500 || !finished) {
+				if r.Context().Err() != nil && (status >= 400 || !finished) {
 					status = StatusClientClosed
 				}
 				rt := route(r)

@@ -32,7 +32,7 @@ type RequestInfo struct {
 	// Method is the request's method if it is a standard one, else "OTHER".
 	Method string
 	// Status is the status answered; StatusClientClosed when the client went
-	// away before an error answer could reach it.
+	// away and the answer was an error (which it never saw).
 	Status   int
 	BytesIn  int64
 	BytesOut int64
