@@ -58,6 +58,8 @@ func refusalReason(code string) string {
 	switch code {
 	case silo.EUNAUTHORIZED:
 		return RefusedAuth
+	case "insufficient_quota": // silo.EQUOTA, once the quota branch is merged
+		return RefusedQuota
 	case silo.ESTORAGEFULL:
 		return RefusedFreeSpace
 	case silo.EPARTTOOLARGE, silo.EFILETOOLARGE, silo.EUPLOADTOOLARGE:
