@@ -54,7 +54,11 @@ func withLogging(log *slog.Logger, obs Observer, route func(*http.Request) strin
 			defer func() {
 				// Also runs while a panic unwinds (an aborted response).
 				status := tw.status()
-				if r.Context().Err() != nil && (status >= 400 || !finished) {
+				reason := refusalReason(st.code)
+				if r.Context().Err() != nil && (!finished || status >= 400 && reason == "") {
+					// The client is gone (its connection broke): whatever
+					// error followed is no fault of either side worth an
+					// alert. A refusal (a stalled body, a bad key) stays one.
 					status = StatusClientClosed
 				}
 				rt := route(r)
@@ -62,7 +66,7 @@ func withLogging(log *slog.Logger, obs Observer, route func(*http.Request) strin
 					Route: rt, Method: method(r.Method), Status: status,
 					BytesIn: body.n, BytesOut: tw.written, Duration: time.Since(start),
 				})
-				if reason := refusalReason(st.code); reason != "" {
+				if reason != "" {
 					obs.Refused(reason)
 				}
 				level := slog.LevelInfo

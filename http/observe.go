@@ -60,6 +60,8 @@ func refusalReason(code string) string {
 		return RefusedAuth
 	case "insufficient_quota": // silo.EQUOTA, once the quota branch is merged
 		return RefusedQuota
+	case "request_stalled": // codeStalled, once merged with the stall timeout
+		return RefusedStall
 	case silo.ESTORAGEFULL:
 		return RefusedFreeSpace
 	case silo.EPARTTOOLARGE, silo.EFILETOOLARGE, silo.EUPLOADTOOLARGE:

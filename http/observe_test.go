@@ -193,6 +193,14 @@ func TestLogging_ClientGone(t *testing.T) {
 	if len(obs.done) != 1 || obs.done[0].Status != StatusClientClosed {
 		t.Errorf("observed %+v, want status 499", obs.done)
 	}
+
+	// A refusal stays one even if the client is gone by then.
+	obs.done = nil
+	req = httptest.NewRequest("GET", "/v1/files/file-x", nil).WithContext(ctx)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if len(obs.done) != 1 || obs.done[0].Status != 401 || len(obs.refusals) != 1 || obs.refusals[0] != RefusedAuth {
+		t.Errorf("a refused request of a client gone: observed %+v, refusals %v; want 401 and an auth refusal", obs.done, obs.refusals)
+	}
 }
 
 func TestLogging_ProbesAtDebug(t *testing.T) {

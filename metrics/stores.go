@@ -220,6 +220,15 @@ func (s *blobStore) Ping(ctx context.Context) error {
 	return nil
 }
 
+// DropBallast passes on to the store if it holds a ballast (disk's
+// --min-free-space); for any other store it does nothing, as a store without
+// ballast would.
+func (s *blobStore) DropBallast(below int64) {
+	if b, ok := s.next.(interface{ DropBallast(int64) }); ok {
+		b.DropBallast(below)
+	}
+}
+
 // Unwrap returns the store under the instrumentation, for optional
 // capabilities this wrapper does not know.
 func (s *blobStore) Unwrap() silo.BlobStore { return s.next }
