@@ -49,6 +49,7 @@ var errorTable = []errorRow{
 	{code: silo.EFILETOOLARGE, status: 413, typ: typeInvalid, wire: "file_too_large"},
 	{code: silo.ERANGE, status: 416, typ: typeInvalid, wire: "range_not_satisfiable"},
 	{code: codeMethodNotAllowed, status: 405, typ: typeInvalid, local: true},
+	{code: codeStalled, status: 408, typ: typeInvalid, local: true},
 	{code: silo.EINTERNAL, status: 500, typ: typeServer},
 	{code: silo.EUNAVAILABLE, status: 503, typ: typeServer, wire: "service_unavailable"},
 	{code: silo.ESTORAGEFULL, status: 507, typ: typeServer, wire: "insufficient_storage"},
@@ -140,7 +141,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			log.Info("request canceled", "request_id", RequestID(r.Context()), "err", err)
 		} else {
 			log.Error("internal error", "request_id", RequestID(r.Context()),
-				"method", r.Method, "path", r.URL.Path, "err", err)
+				"method", silo.Clip(r.Method), "path", silo.Clip(r.URL.Path), "err", err)
 		}
 		se = &silo.Error{Code: silo.EINTERNAL}
 	}
@@ -154,6 +155,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	if msg == "" {
 		msg = http.StatusText(row.status) + "."
+	}
+	if b, ok := r.Body.(*requestBody); ok {
+		b.refuse(w, row.code)
 	}
 	h := w.Header()
 	switch {

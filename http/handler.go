@@ -23,6 +23,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for an Upload's status at response time. Nil: time.Now.
 	Now func() time.Time
+	// StallTimeout is how long a request body may send nothing, or a
+	// response accept nothing, before the request is dropped and its
+	// connection closed. Zero: DefaultStallTimeout.
+	StallTimeout time.Duration
+	// MaxParallelBodies is how many parts and files are received at once;
+	// others wait briefly, then get 503. Zero: DefaultMaxParallelBodies.
+	MaxParallelBodies int
 }
 
 // server holds a Config with its defaults filled in; its methods make the
@@ -33,6 +40,8 @@ type server struct {
 	auth    func(string) (string, bool)
 	log     *slog.Logger
 	now     func() time.Time
+	stall   time.Duration
+	bodies  bodySlots
 }
 
 // NewHandler returns the HTTP handler of the API: every route of routes.go
@@ -44,7 +53,16 @@ func NewHandler(cfg Config) http.Handler {
 		auth:    cfg.Auth,
 		log:     cfg.Logger,
 		now:     cfg.Now,
+		stall:   cfg.StallTimeout,
 	}
+	if s.stall <= 0 {
+		s.stall = DefaultStallTimeout
+	}
+	n := cfg.MaxParallelBodies
+	if n <= 0 {
+		n = DefaultMaxParallelBodies
+	}
+	s.bodies = newBodySlots(n)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

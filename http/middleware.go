@@ -41,8 +41,8 @@ func withLogging(log *slog.Logger) func(http.Handler) http.Handler {
 			next.ServeHTTP(tw, r)
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("request_id", RequestID(r.Context())),
-				slog.String("method", r.Method),
-				slog.String("path", r.URL.Path),
+				slog.String("method", silo.Clip(r.Method)),
+				slog.String("path", silo.Clip(r.URL.Path)),
 				slog.Int("status", tw.status()),
 				slog.Int64("bytes", tw.written),
 				slog.Duration("duration", time.Since(start)))
@@ -70,7 +70,7 @@ func withRecover(log *slog.Logger) func(http.Handler) http.Handler {
 					// Too late for an error answer: cut the response short so
 					// the client does not take it for a whole one.
 					log.Error("internal error", "request_id", RequestID(r.Context()),
-						"method", r.Method, "path", r.URL.Path, "err", err)
+						"method", silo.Clip(r.Method), "path", silo.Clip(r.URL.Path), "err", err)
 					panic(http.ErrAbortHandler)
 				}
 				writeError(tw, r, log, err, "")

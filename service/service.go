@@ -44,6 +44,7 @@ type Service struct {
 	blobs silo.BlobStore
 	cfg   Config
 	md5   *chains
+	sums  *digests
 }
 
 var (
@@ -65,7 +66,7 @@ func New(meta silo.MetaStore, blobs silo.BlobStore, cfg Config) *Service {
 	if cfg.GarbageLease <= 0 {
 		cfg.GarbageLease = time.Minute
 	}
-	return &Service{meta: meta, blobs: blobs, cfg: cfg, md5: newChains(cfg.NoArrivalMD5)}
+	return &Service{meta: meta, blobs: blobs, cfg: cfg, md5: newChains(cfg.NoArrivalMD5), sums: newDigests()}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
@@ -82,7 +83,7 @@ func project(ctx context.Context) (string, error) {
 // notFound gives a store's ENOTFOUND the parameter and message of the API.
 func notFound(err error, param, kind, id string) error {
 	if silo.ErrorCode(err) == silo.ENOTFOUND {
-		return silo.Errorf(silo.ENOTFOUND, param, "No %s found with id '%s'.", kind, id)
+		return silo.Errorf(silo.ENOTFOUND, param, "No %s found with id '%s'.", kind, silo.Clip(id))
 	}
 	return err
 }
@@ -109,6 +110,16 @@ func ownKey(key string) bool {
 func refused(err error) bool {
 	code := silo.ErrorCode(err)
 	return code != silo.EUNAVAILABLE && code != silo.EINTERNAL
+}
+
+// commitTimeout bounds a record's commit once its bytes are stored.
+const commitTimeout = 30 * time.Second
+
+// commitContext returns the context for recording bytes already stored: not
+// cancelled when the client hangs up, so that the commit's outcome is known
+// (made, or refused and its blob deleted) instead of left for the orphan sweep.
+func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 }
 
 // limitReader reads at most max bytes from r and fails with err as soon as r has

@@ -75,10 +75,19 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 		return nil, err
 	}
 	p.Size = n
+	if err := ctx.Err(); err != nil {
+		// The client left before the record was begun: nothing will ever name
+		// these bytes, so they go now rather than at the next orphan sweep.
+		s.md5.failed(s, u, p)
+		s.blobs.Delete(context.WithoutCancel(ctx), p.BlobKey)
+		return nil, err
+	}
 	now := s.now()
 	p.CreatedAt = now.Unix()
 	max := silo.PartLimits{Bytes: u.Bytes + silo.MaxPartBytes, Count: silo.MaxUploadParts}
-	if err := s.meta.AddPart(ctx, p, now, max); err != nil {
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	if err := s.meta.AddPart(cctx, p, now, max); err != nil {
 		s.md5.failed(s, u, p)
 		if refused(err) {
 			// Nothing references the blob: it is ours to remove, even if the
@@ -144,6 +153,7 @@ func (s *Service) CompleteUpload(ctx context.Context, uploadID string, partIDs [
 		return nil, notFound(err, "upload_id", "upload", uploadID)
 	}
 	s.md5.forget(u.ID)
+	s.sums.forget(u.ID)
 	return done, nil
 }
 
@@ -231,5 +241,6 @@ func (s *Service) CancelUpload(ctx context.Context, uploadID string) (*silo.Uplo
 		return nil, notFound(err, "upload_id", "upload", uploadID)
 	}
 	s.md5.forget(uploadID)
+	s.sums.forget(uploadID)
 	return u, nil
 }

@@ -32,6 +32,8 @@ type serveConfig struct {
 	debugAddr    string
 	db           string
 	blobs        string
+	stallTimeout time.Duration
+	maxParts     int
 }
 
 // serveCommand is `silo serve`.
@@ -70,6 +72,8 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.DurationVar(&c.shutdownWait, "shutdown-wait", 30*time.Second, "how long a shutdown waits for requests in flight")
 	f.StringVar(&c.debugAddr, "debug-addr", "", "loopback HOST:PORT to serve net/http/pprof on (off by default)")
 	f.StringVar(&c.db, "db", "", "metadata store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default sqlite:<data>/silo.db)")
+	f.DurationVar(&c.stallTimeout, "stall-timeout", shttp.DefaultStallTimeout, "drop a request whose body sends nothing, or whose response is not read, for this long")
+	f.IntVar(&c.maxParts, "max-parallel-parts", shttp.DefaultMaxParallelBodies, "how many parts and files are received at once; more wait a few seconds, then get 503 with Retry-After")
 	f.StringVar(&c.blobs, "blobs", "", "blob store: file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (default file:<data>/blobs)")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
@@ -88,10 +92,14 @@ func (c serveConfig) check() error {
 		{"--reap-interval", c.reapInterval, true},
 		{"--garbage-grace", c.garbageGrace, false},
 		{"--shutdown-wait", c.shutdownWait, false},
+		{"--stall-timeout", c.stallTimeout, true},
 	} {
 		if d.v < 0 || d.positive && d.v == 0 {
 			return usageError{fmt.Errorf("%s %v: expected a duration above zero", d.name, d.v)}
 		}
+	}
+	if c.maxParts < 1 {
+		return usageError{fmt.Errorf("--max-parallel-parts %d: expected 1 or more", c.maxParts)}
 	}
 	return nil
 }
@@ -151,9 +159,11 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	srv := &http.Server{
 		Handler: shttp.NewHandler(shttp.Config{
 			Uploads: svc, Files: svc, Auth: auth, Logger: log,
+			StallTimeout: c.stallTimeout, MaxParallelBodies: c.maxParts,
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    shttp.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(e.stdout, "Silo is listening on http://%s/v1\n", ln.Addr())
