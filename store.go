@@ -140,6 +140,13 @@ type BlobStore interface {
 	Close() error
 }
 
+// PutBufferer is a BlobStore that holds a buffer of a known size while a Put
+// streams: the server admits as many parts at once as its memory allows.
+type PutBufferer interface {
+	// PutBufferBytes is the memory one Put in flight holds, in bytes.
+	PutBufferBytes() int
+}
+
 // BlobLister is a BlobStore that can list its blobs, for the orphan sweep.
 type BlobLister interface {
 	// List calls fn for every stored blob with the time it was stored; a

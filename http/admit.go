@@ -7,11 +7,19 @@ import (
 	"github.com/silo-dev/silo"
 )
 
-// DefaultMaxParallelBodies is how many parts and files one server receives at
-// once by default. Each holds about 1.3 MB of buffers while it streams (the
-// body buffer here and a blob store's write buffer), so this keeps them within
-// about 40 MB however many clients send at once.
-const DefaultMaxParallelBodies = 32
+// bodyMemory is the memory the buffers of parts and files being received may
+// hold at once by default: with local disk, each holds the body buffer here
+// and a 1 MiB write buffer, so 25 stream at once; over S3, whose buffers are
+// 8 MiB, 4 do. Twice that (the garbage collector's headroom) and the rest of
+// the server stay well within 150 MB.
+const bodyMemory = 32 << 20
+
+// ParallelBodies returns how many parts and files to receive at once by
+// default, when a blob store's Put holds storeBuffer bytes (see
+// silo.PutBufferer; 0 if it does not say).
+func ParallelBodies(storeBuffer int) int {
+	return min(max(bodyMemory/(bodyBufferSize+storeBuffer), 4), 64)
+}
 
 // bodyWait is how long a part or file waits for its turn before it is told to
 // come back later.

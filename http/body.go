@@ -93,18 +93,32 @@ func (b *requestBody) Read(p []byte) (int, error) {
 
 func (b *requestBody) Close() error { return b.rc.Close() }
 
-// refuse prepares the connection of a request answered with an error: an
-// unread body is not read further than net/http's small drain, and not for
-// longer than drainWait; a body over its limit or stalled closes the
-// connection at once.
-func (b *requestBody) refuse(w http.ResponseWriter, code string) {
-	switch {
-	case b.eof:
-	case b.stalled || code == silo.EPARTTOOLARGE || code == silo.EFILETOOLARGE:
-		w.Header().Set("Connection", "close")
-	default:
-		b.ctl.SetReadDeadline(time.Now().Add(drainWait))
+// maxDrainBytes is how much of a refused request's unread body is read, so
+// that its connection can serve the next request (as net/http itself would).
+const maxDrainBytes = 256 << 10
+
+// refuse prepares the connection of a request answered with an error before
+// its body was read to the end. A small rest of known length is read, for at
+// most drainWait, so that the connection can carry on; anything else closes
+// the connection at once: a request without a valid key, a body over its
+// limit, a stalled one, one whose client waits for "100 Continue" (it is
+// never sent), one of unknown length or longer than maxDrainBytes.
+func (b *requestBody) refuse(w http.ResponseWriter, r *http.Request, code string) {
+	if b.eof {
+		return
 	}
+	if b.stalled || code == silo.EUNAUTHORIZED || code == silo.EPARTTOOLARGE || code == silo.EFILETOOLARGE ||
+		r.Header.Get("Expect") != "" || r.ContentLength < 0 || r.ContentLength > maxDrainBytes {
+		w.Header().Set("Connection", "close")
+		return
+	}
+	b.ctl.SetReadDeadline(time.Now().Add(drainWait))
+	if _, err := io.CopyN(io.Discard, b.rc, maxDrainBytes+1); err == io.EOF {
+		b.eof = true
+		b.ctl.SetReadDeadline(time.Time{})
+		return
+	}
+	w.Header().Set("Connection", "close")
 }
 
 // stallWriter is a ResponseWriter each write of which must be taken within

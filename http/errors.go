@@ -157,7 +157,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		msg = http.StatusText(row.status) + "."
 	}
 	if b, ok := r.Body.(*requestBody); ok {
-		b.refuse(w, row.code)
+		b.refuse(w, r, row.code)
 	}
 	h := w.Header()
 	switch {

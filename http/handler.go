@@ -28,7 +28,7 @@ type Config struct {
 	// connection closed. Zero: DefaultStallTimeout.
 	StallTimeout time.Duration
 	// MaxParallelBodies is how many parts and files are received at once;
-	// others wait briefly, then get 503. Zero: DefaultMaxParallelBodies.
+	// others wait briefly, then get 503. Zero: ParallelBodies(0).
 	MaxParallelBodies int
 }
 
@@ -60,7 +60,7 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	n := cfg.MaxParallelBodies
 	if n <= 0 {
-		n = DefaultMaxParallelBodies
+		n = ParallelBodies(0)
 	}
 	s.bodies = newBodySlots(n)
 	if s.log == nil {

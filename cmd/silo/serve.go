@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/silo-dev/silo"
 	shttp "github.com/silo-dev/silo/http"
 	"github.com/silo-dev/silo/service"
 )
@@ -73,7 +74,7 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.StringVar(&c.debugAddr, "debug-addr", "", "loopback HOST:PORT to serve net/http/pprof on (off by default)")
 	f.StringVar(&c.db, "db", "", "metadata store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default sqlite:<data>/silo.db)")
 	f.DurationVar(&c.stallTimeout, "stall-timeout", shttp.DefaultStallTimeout, "drop a request whose body sends nothing, or whose response is not read, for this long")
-	f.IntVar(&c.maxParts, "max-parallel-parts", shttp.DefaultMaxParallelBodies, "how many parts and files are received at once; more wait a few seconds, then get 503 with Retry-After")
+	f.IntVar(&c.maxParts, "max-parallel-parts", 0, "how many parts and files are received at once; more wait a few seconds, then get 503 with Retry-After (default: as many as 32 MiB of buffers allow: 25 with local disk, 4 with S3)")
 	f.StringVar(&c.blobs, "blobs", "", "blob store: file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (default file:<data>/blobs)")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
@@ -98,8 +99,8 @@ func (c serveConfig) check() error {
 			return usageError{fmt.Errorf("%s %v: expected a duration above zero", d.name, d.v)}
 		}
 	}
-	if c.maxParts < 1 {
-		return usageError{fmt.Errorf("--max-parallel-parts %d: expected 1 or more", c.maxParts)}
+	if c.maxParts < 0 {
+		return usageError{fmt.Errorf("--max-parallel-parts %d: expected 1 or more, or 0 for the default", c.maxParts)}
 	}
 	return nil
 }
@@ -146,6 +147,13 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 
+	if c.maxParts == 0 {
+		var buf int
+		if b, ok := st.blobs.(silo.PutBufferer); ok {
+			buf = b.PutBufferBytes()
+		}
+		c.maxParts = shttp.ParallelBodies(buf)
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
