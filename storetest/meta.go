@@ -113,7 +113,7 @@ func (f *metaFixture) newUpload(project string) *silo.Upload {
 func (f *metaFixture) upload(project string) *silo.Upload {
 	f.Helper()
 	u := f.newUpload(project)
-	if err := f.s.CreateUpload(f.ctx, u); err != nil {
+	if err := f.s.CreateUpload(f.ctx, u, silo.Quota{}); err != nil {
 		f.Fatalf("CreateUpload: %v", err)
 	}
 	return u
@@ -137,7 +137,7 @@ func (f *metaFixture) newPart(u *silo.Upload, size, started int64) *silo.Part {
 func (f *metaFixture) part(u *silo.Upload, size, started int64) *silo.Part {
 	f.Helper()
 	p := f.newPart(u, size, started)
-	if err := f.s.AddPart(f.ctx, p, metaT0, metaNoLimits); err != nil {
+	if err := f.s.AddPart(f.ctx, p, metaT0, metaNoLimits, silo.Quota{}); err != nil {
 		f.Fatalf("AddPart: %v", err)
 	}
 	return p
@@ -166,7 +166,7 @@ func (f *metaFixture) file(project, purpose string, expiresAt int64) *silo.File 
 	f.Helper()
 	id := silo.NewID("")
 	file := f.newFile(project, purpose, expiresAt, silo.BlobRef{Key: "files/" + id, Size: 10})
-	if err := f.s.CreateFile(f.ctx, file); err != nil {
+	if err := f.s.CreateFile(f.ctx, file, silo.Quota{}); err != nil {
 		f.Fatalf("CreateFile: %v", err)
 	}
 	return file
