@@ -55,6 +55,9 @@ func MetaStore(t *testing.T, open func(t *testing.T) silo.MetaStore) {
 		{"RaceAddPartLimit", testRaceAddPartLimit},
 		{"RaceAddPartCount", testRaceAddPartCount},
 		{"RaceCompleteCancel", testRaceCompleteCancel},
+		{"Usage", testUsage},
+		{"QuotaRefusals", testQuotaRefusals},
+		{"RaceQuota", testRaceQuota},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
