@@ -76,7 +76,7 @@ func testUsage(f *metaFixture) {
 	}
 	f.wantUsage("after ExpireUploads", "proj", silo.Usage{Bytes: 40, Files: 1})
 
-	kept := f.file("proj", "assistants", 0)            // 10 bytes
+	kept := f.file("proj", "assistants", 0)             // 10 bytes
 	gone := f.file("proj", "batch", metaT0.Unix()+3600) // 10 bytes
 	f.wantUsage("after two CreateFile", "proj", silo.Usage{Bytes: 60, Files: 3})
 	if err := f.s.DeleteFile(f.ctx, "proj", kept.ID, metaT0); err != nil {
