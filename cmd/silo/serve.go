@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/silo-dev/silo"
 	shttp "github.com/silo-dev/silo/http"
 	"github.com/silo-dev/silo/service"
 )
@@ -32,6 +33,7 @@ type serveConfig struct {
 	debugAddr    string
 	db           string
 	blobs        string
+	quota        silo.Quota
 }
 
 // serveCommand is `silo serve`.
@@ -71,6 +73,9 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.StringVar(&c.debugAddr, "debug-addr", "", "loopback HOST:PORT to serve net/http/pprof on (off by default)")
 	f.StringVar(&c.db, "db", "", "metadata store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default sqlite:<data>/silo.db)")
 	f.StringVar(&c.blobs, "blobs", "", "blob store: file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (default file:<data>/blobs)")
+	f.Var(sizeFlag{&c.quota.Bytes}, "quota-bytes", "most bytes one project may store, in files and in parts of pending uploads, e.g. 10GiB (0: no limit); beyond it 429 insufficient_quota")
+	f.Int64Var(&c.quota.Files, "quota-files", 0, "most files one project may have (0: no limit)")
+	f.Int64Var(&c.quota.PendingUploads, "quota-pending-uploads", 0, "most pending uploads one project may have (0: no limit)")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
 	}
@@ -92,6 +97,9 @@ func (c serveConfig) check() error {
 		if d.v < 0 || d.positive && d.v == 0 {
 			return usageError{fmt.Errorf("%s %v: expected a duration above zero", d.name, d.v)}
 		}
+	}
+	if c.quota.Files < 0 || c.quota.PendingUploads < 0 {
+		return usageError{fmt.Errorf("--quota-files %d, --quota-pending-uploads %d: expected a count, 0 for no limit", c.quota.Files, c.quota.PendingUploads)}
 	}
 	return nil
 }
@@ -133,7 +141,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 	defer st.close()
-	svc := service.New(st.meta, st.blobs, service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival})
+	svc := service.New(st.meta, st.blobs, service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival, Quota: c.quota})
 	if err := st.sweepAtStart(ctx, svc, log); err != nil {
 		return err
 	}
