@@ -7,7 +7,8 @@ import (
 	"github.com/silo-dev/silo"
 )
 
-// loadUsage returns the stored usage of project; none stored is zero.
+// loadUsage returns the stored usage of project, or with project "" the sum
+// over every project; none stored is zero.
 func loadUsage(ctx context.Context, tx *sql.Tx, project string) (silo.Usage, error) {
 	// Two statements, so that a project's is a lookup by key.
 	where, args := `project = ?`, []any{project}

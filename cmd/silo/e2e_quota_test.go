@@ -43,13 +43,13 @@ func TestE2E_Quota(t *testing.T) {
 }
 
 // TestE2E_QuotaScaleOut races parts and files against the quotas through two
-// servers over one PostgreSQL database, whose blobs are files in one shared
-// directory: a quota holds across instances.
+// servers over one PostgreSQL database and one bucket: a quota holds across
+// instances.
 func TestE2E_QuotaScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
-	flags := append([]string{"--db", testPostgres(t), "--blobs", "file:" + t.TempDir()}, quotaFlags...)
+	flags := append([]string{"--db", testPostgres(t), "--blobs", testS3(t)}, quotaFlags...)
 	p1 := startProcess(t, t.TempDir(), flags...)
 	p2 := startProcess(t, t.TempDir(), flags...)
 	raceQuota(t, []*process{p1, p2})
