@@ -260,6 +260,7 @@ func TestClient_Errors(t *testing.T) {
 		{silo.EPARTTOOLARGE, "data", "Too large."},
 		{silo.ERANGE, "", "Bad range."},
 		{silo.ESTORAGEFULL, "", "Disk full."},
+		{silo.EQUOTA, "", "Over quota."},
 		{silo.EUNAVAILABLE, "", "Database down."},
 		{silo.EINTERNAL, "", "internal error"},
 	}
@@ -274,6 +275,10 @@ func TestClient_Errors(t *testing.T) {
 			var got *silo.Error
 			if !errors.As(err, &got) || *got != *want {
 				t.Errorf("got %#v, want %#v", err, want)
+			}
+			var re *ResponseError
+			if tt.code == silo.EQUOTA && (!errors.As(err, &re) || re.Retryable()) {
+				t.Errorf("%s: got %#v, want a ResponseError not to retry", tt.code, err)
 			}
 		})
 	}

@@ -27,6 +27,7 @@ type errorRow struct {
 const (
 	typeInvalid = "invalid_request_error"
 	typeServer  = "server_error"
+	typeQuota   = "insufficient_quota"
 )
 
 // errorTable is the one mapping between silo codes and the OpenAI envelope, used
@@ -48,6 +49,7 @@ var errorTable = []errorRow{
 	{code: silo.EPARTTOOLARGE, status: 413, typ: typeInvalid, wire: "part_too_large"},
 	{code: silo.EFILETOOLARGE, status: 413, typ: typeInvalid, wire: "file_too_large"},
 	{code: silo.ERANGE, status: 416, typ: typeInvalid, wire: "range_not_satisfiable"},
+	{code: silo.EQUOTA, status: 429, typ: typeQuota, wire: "insufficient_quota"},
 	{code: codeMethodNotAllowed, status: 405, typ: typeInvalid, local: true},
 	{code: codeStalled, status: 408, typ: typeInvalid, local: true},
 	{code: silo.EINTERNAL, status: 500, typ: typeServer},
@@ -164,8 +166,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	case row.code == silo.EUNAVAILABLE:
 		// The SDKs retry 503 anyway; Retry-After paces them.
 		h.Set("Retry-After", "1")
-	case row.status >= 500:
-		// Retrying cannot help a full disk or a bug, and every retry of a part
+	case row.status >= 500, row.code == silo.EQUOTA:
+		// Retrying cannot help a full disk, a bug or a project over its
+		// quota (the SDKs retry any other 429), and every retry of a part
 		// re-sends up to 64 MiB.
 		h.Set("X-Should-Retry", "false")
 	}

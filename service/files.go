@@ -29,6 +29,9 @@ func (s *Service) CreateFile(ctx context.Context, req *silo.FileCreate) (*silo.F
 	if err := silo.CheckFilename(req.Filename, "file"); err != nil {
 		return nil, err
 	}
+	if err := s.checkRoom(ctx, proj, silo.Usage{Bytes: 1, Files: 1}); err != nil {
+		return nil, err
+	}
 	f := &silo.File{ID: s.cfg.NewID(silo.FileIDPrefix), Project: proj}
 	key := fileKeys + f.ID
 	tooLarge := silo.Errorf(silo.EFILETOOLARGE, "file", "A file sent to /files takes at most %d bytes (512 MiB); send larger files through /uploads in parts.", silo.MaxFileBytes)
@@ -70,7 +73,7 @@ func (s *Service) CreateFile(ctx context.Context, req *silo.FileCreate) (*silo.F
 	}
 	cctx, cancel := commitContext(ctx)
 	defer cancel()
-	if err := s.meta.CreateFile(cctx, f); err != nil {
+	if err := s.meta.CreateFile(cctx, f, s.cfg.Quota); err != nil {
 		if !refused(err) {
 			return nil, err // the record may exist: the orphan sweep decides
 		}

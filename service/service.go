@@ -35,6 +35,8 @@ type Config struct {
 	// GarbageLease is how long a reaper holds the garbage it claimed before
 	// another reaper may claim it again; default one minute.
 	GarbageLease time.Duration
+	// Quota is what each project may hold; the zero value is no limit.
+	Quota silo.Quota
 }
 
 // Service implements silo.UploadService and silo.FileService over a MetaStore
@@ -78,6 +80,21 @@ func project(ctx context.Context) (string, error) {
 		return "", silo.Errorf(silo.EUNAUTHORIZED, "", "No project: the request carried no valid API key.")
 	}
 	return p, nil
+}
+
+// checkRoom refuses, before any byte of its body is read, a request that
+// would add add to a project already at its quota. It is only a first look:
+// the metadata store checks the quota again, exactly, when it records what
+// the request made.
+func (s *Service) checkRoom(ctx context.Context, project string, add silo.Usage) error {
+	if s.cfg.Quota == (silo.Quota{}) {
+		return nil
+	}
+	used, err := s.meta.Usage(ctx, project)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Quota.Check(used, add)
 }
 
 // notFound gives a store's ENOTFOUND the parameter and message of the API.

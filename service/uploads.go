@@ -39,7 +39,7 @@ func (s *Service) CreateUpload(ctx context.Context, req *silo.UploadCreate) (*si
 	if req.ExpiresAfter != nil {
 		u.FileExpiresAfter = req.ExpiresAfter.Seconds
 	}
-	if err := s.meta.CreateUpload(ctx, u); err != nil {
+	if err := s.meta.CreateUpload(ctx, u, s.cfg.Quota); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -59,6 +59,11 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 	}
 	if st := u.StatusAt(started); st != silo.StatusPending {
 		return nil, silo.NotPendingError(u.ID, st)
+	}
+	// A part has at least one byte to count against the quota, in all
+	// likelihood: refuse it before reading them if there is no room.
+	if err := s.checkRoom(ctx, proj, silo.Usage{Bytes: 1}); err != nil {
+		return nil, err
 	}
 	p := &silo.Part{
 		ID:       s.cfg.NewID(silo.PartIDPrefix),
@@ -87,7 +92,7 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 	max := silo.PartLimits{Bytes: u.Bytes + silo.MaxPartBytes, Count: silo.MaxUploadParts}
 	cctx, cancel := commitContext(ctx)
 	defer cancel()
-	if err := s.meta.AddPart(cctx, p, now, max); err != nil {
+	if err := s.meta.AddPart(cctx, p, now, max, s.cfg.Quota); err != nil {
 		s.md5.failed(s, u, p)
 		if refused(err) {
 			// Nothing references the blob: it is ours to remove, even if the
@@ -143,7 +148,7 @@ func (s *Service) CompleteUpload(ctx context.Context, uploadID string, partIDs [
 		Blobs:     blobs,
 	}
 	done, err := s.meta.CompleteUpload(ctx, &silo.Completion{
-		Project: proj, UploadID: u.ID, PartIDs: partIDs, MD5: md5, File: f, Now: now,
+		Project: proj, UploadID: u.ID, PartIDs: partIDs, MD5: md5, File: f, Now: now, Quota: s.cfg.Quota,
 	})
 	if err != nil {
 		// Another identical complete may have won the race: that is success.

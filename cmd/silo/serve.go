@@ -35,6 +35,7 @@ type serveConfig struct {
 	blobs        string
 	stallTimeout time.Duration
 	maxParts     int
+	quota        silo.Quota
 }
 
 // serveCommand is `silo serve`.
@@ -76,6 +77,9 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.DurationVar(&c.stallTimeout, "stall-timeout", shttp.DefaultStallTimeout, "drop a request whose body sends nothing, or whose response is not read, for this long")
 	f.IntVar(&c.maxParts, "max-parallel-parts", 0, "how many parts and files are received at once; more wait a few seconds, then get 503 with Retry-After (default: as many as 32 MiB of buffers allow: 25 with local disk, 4 with S3)")
 	f.StringVar(&c.blobs, "blobs", "", "blob store: file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (default file:<data>/blobs)")
+	f.Var(sizeFlag{&c.quota.Bytes}, "quota-bytes", "most bytes one project may store, in files and in parts of pending uploads, e.g. 10GiB (0: no limit); beyond it 429 insufficient_quota")
+	f.Int64Var(&c.quota.Files, "quota-files", 0, "most files one project may have (0: no limit)")
+	f.Int64Var(&c.quota.PendingUploads, "quota-pending-uploads", 0, "most pending uploads one project may have (0: no limit)")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
 	}
@@ -101,6 +105,9 @@ func (c serveConfig) check() error {
 	}
 	if c.maxParts < 0 {
 		return usageError{fmt.Errorf("--max-parallel-parts %d: expected 1 or more, or 0 for the default", c.maxParts)}
+	}
+	if c.quota.Files < 0 || c.quota.PendingUploads < 0 {
+		return usageError{fmt.Errorf("--quota-files %d, --quota-pending-uploads %d: expected a count, 0 for no limit", c.quota.Files, c.quota.PendingUploads)}
 	}
 	return nil
 }
@@ -142,7 +149,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 	defer st.close()
-	svc := service.New(st.meta, st.blobs, service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival})
+	svc := service.New(st.meta, st.blobs, service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival, Quota: c.quota})
 	if err := st.sweepAtStart(ctx, svc, log); err != nil {
 		return err
 	}
