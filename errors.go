@@ -23,6 +23,7 @@ const (
 	EBYTESMISMATCH   = "bytes_mismatch"
 	EMD5MISMATCH     = "md5_mismatch"
 	ESTORAGEFULL     = "insufficient_storage"
+	EQUOTA           = "insufficient_quota"
 	EUNAVAILABLE     = "service_unavailable"
 	ERANGE           = "range_not_satisfiable"
 	EINTERNAL        = "internal"

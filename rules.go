@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // ID prefixes. File ids use a hyphen, as OpenAI's do.
@@ -32,7 +33,7 @@ func CheckPurpose(p string) error {
 		return Errorf(EMISSING, "purpose", "Missing required parameter: 'purpose'. Expected one of %s.", strings.Join(Purposes, ", "))
 	}
 	if !ValidPurpose(p) {
-		return Errorf(EINVALID, "purpose", "Invalid value for 'purpose': %q. Expected one of %s.", p, strings.Join(Purposes, ", "))
+		return Errorf(EINVALID, "purpose", "Invalid value for 'purpose': %q. Expected one of %s.", Clip(p), strings.Join(Purposes, ", "))
 	}
 	return nil
 }
@@ -47,7 +48,7 @@ func CheckExpiresAfter(e *ExpiresAfter) error {
 		return Errorf(EMISSING, "expires_after.anchor", "Missing required parameter: 'expires_after.anchor'. Expected 'created_at'.")
 	}
 	if e.Anchor != "created_at" {
-		return Errorf(EINVALID, "expires_after.anchor", "Invalid value for 'expires_after.anchor': %q. Expected 'created_at'.", e.Anchor)
+		return Errorf(EINVALID, "expires_after.anchor", "Invalid value for 'expires_after.anchor': %q. Expected 'created_at'.", Clip(e.Anchor))
 	}
 	if e.Seconds < MinExpiresAfter || e.Seconds > MaxExpiresAfter {
 		return Errorf(EINVALID, "expires_after.seconds", "Invalid value for 'expires_after.seconds': %d. Expected a number of seconds from %d to %d.", e.Seconds, MinExpiresAfter, MaxExpiresAfter)
@@ -55,10 +56,40 @@ func CheckExpiresAfter(e *ExpiresAfter) error {
 	return nil
 }
 
+// CheckFilename returns the error for a filename that is not UTF-8 or longer
+// than MaxFilenameBytes; param names the field that carried it ("filename" on
+// POST /uploads, "file" on POST /files). An empty name is the caller's case.
+func CheckFilename(name, param string) error {
+	if len(name) > MaxFilenameBytes {
+		return Errorf(EINVALID, param, "The filename is %d bytes long; a filename takes at most %d bytes of UTF-8.", len(name), MaxFilenameBytes)
+	}
+	if !utf8.ValidString(name) {
+		return Errorf(EINVALID, param, "The filename %q is not valid UTF-8.", Clip(name))
+	}
+	return nil
+}
+
+// Clip returns s cut to at most MaxEchoBytes bytes, on a character boundary,
+// with "…" after a cut: ids and paths that a client sent are repeated in
+// messages and logs only this far, so a huge one cannot make either huge.
+func Clip(s string) string {
+	if len(s) <= MaxEchoBytes {
+		return s
+	}
+	cut := MaxEchoBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // CheckUploadCreate validates the body of POST /uploads.
 func CheckUploadCreate(r *UploadCreate) error {
 	if r.Filename == "" {
 		return Errorf(EMISSING, "filename", "Missing required parameter: 'filename'.")
+	}
+	if err := CheckFilename(r.Filename, "filename"); err != nil {
+		return err
 	}
 	if err := CheckPurpose(r.Purpose); err != nil {
 		return err
@@ -86,7 +117,7 @@ func CheckMD5(s string) error {
 		ok = '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 	}
 	if !ok {
-		return Errorf(EINVALID, "md5", "Invalid value for 'md5': %q. Expected 32 hexadecimal digits.", s)
+		return Errorf(EINVALID, "md5", "Invalid value for 'md5': %q. Expected 32 hexadecimal digits.", Clip(s))
 	}
 	return nil
 }
@@ -104,10 +135,10 @@ func CheckFileQuery(q *FileQuery) error {
 		q.Order = "desc"
 	case "asc", "desc":
 	default:
-		return Errorf(EINVALID, "order", "Invalid value for 'order': %q. Expected 'asc' or 'desc'.", q.Order)
+		return Errorf(EINVALID, "order", "Invalid value for 'order': %q. Expected 'asc' or 'desc'.", Clip(q.Order))
 	}
 	if q.Purpose != "" && !ValidPurpose(q.Purpose) {
-		return Errorf(EINVALID, "purpose", "Invalid value for 'purpose': %q. Expected one of %s.", q.Purpose, strings.Join(Purposes, ", "))
+		return Errorf(EINVALID, "purpose", "Invalid value for 'purpose': %q. Expected one of %s.", Clip(q.Purpose), strings.Join(Purposes, ", "))
 	}
 	return nil
 }

@@ -25,6 +25,13 @@ const (
 	MaxExpiresAfter int64 = 2592000
 	// MaxListLimit is the largest page size of GET /files, and its default.
 	MaxListLimit = 10000
+	// MaxFilenameBytes is the longest filename of an Upload or File, in bytes
+	// of UTF-8 (a Silo rule): a name is echoed in every listing and download,
+	// so an unbounded one would let one request make every later one large.
+	MaxFilenameBytes = 1024
+	// MaxEchoBytes is how much of a client's id or path a message or a log
+	// line repeats; see Clip.
+	MaxEchoBytes = 200
 )
 
 // Purposes are the accepted values of purpose on create.

@@ -14,19 +14,26 @@ import (
 // Blobs that stop being referenced (parts of cancelled, expired or completed
 // uploads left out of the File, blobs of deleted or expired files) are queued as
 // garbage in the same operation, and deleted later by the reaper.
+//
+// The store keeps each project's Usage, changed in the same operation as the
+// records it counts. The methods that add to it take the project's Quota and
+// refuse, with the error of Quota.Check, a change that would go over it: the
+// check and the change are one compare-and-set as well.
 type MetaStore interface {
-	// CreateUpload inserts the pending Upload u.
-	CreateUpload(ctx context.Context, u *Upload) error
+	// CreateUpload inserts the pending Upload u, if its project stays within
+	// q with one more pending Upload. EQUOTA.
+	CreateUpload(ctx context.Context, u *Upload, q Quota) error
 
 	// GetUpload returns the Upload, with its File when completed. ENOTFOUND.
 	GetUpload(ctx context.Context, project, id string) (*Upload, error)
 
 	// AddPart records p if its Upload is pending and not expired at now, and the
 	// Upload's recorded parts with p stay within max: at most max.Bytes bytes
-	// and max.Count parts.
+	// and max.Count parts, and the project stays within q with p.Size more bytes.
 	// ENOTFOUND; EUPLOADCOMPLETED, EUPLOADCANCELLED, EUPLOADEXPIRED (NotPendingError);
-	// EUPLOADTOOLARGE (param "data", a message that names the limit) when over max.
-	AddPart(ctx context.Context, p *Part, now time.Time, max PartLimits) error
+	// EUPLOADTOOLARGE (param "data", a message that names the limit) when over max;
+	// EQUOTA when over q.
+	AddPart(ctx context.Context, p *Part, now time.Time, max PartLimits, q Quota) error
 
 	// ListParts returns the recorded parts of a pending Upload ordered by
 	// (Started, ID). ENOTFOUND for an unknown Upload.
@@ -37,7 +44,8 @@ type MetaStore interface {
 	// records and queues the blobs of the parts not among c.File.Blobs as garbage,
 	// all at once, and returns the completed Upload. Otherwise it changes nothing
 	// and returns the Upload as stored with NotPendingError for its status.
-	// ENOTFOUND.
+	// ENOTFOUND; EQUOTA (and no Upload) if the project would go over c.Quota
+	// with one more File.
 	CompleteUpload(ctx context.Context, c *Completion) (*Upload, error)
 
 	// CancelUpload, if the Upload is pending and not expired at now, marks it
@@ -51,8 +59,9 @@ type MetaStore interface {
 	// garbage. It returns how many it marked.
 	ExpireUploads(ctx context.Context, now time.Time, n int) (int, error)
 
-	// CreateFile inserts f. Files are listed in the order they were created.
-	CreateFile(ctx context.Context, f *File) error
+	// CreateFile inserts f, if its project stays within q with one more File
+	// of f.Bytes. Files are listed in the order they were created. EQUOTA.
+	CreateFile(ctx context.Context, f *File, q Quota) error
 
 	// GetFile returns a File that is neither deleted nor expired at now. ENOTFOUND.
 	GetFile(ctx context.Context, project, id string, now time.Time) (*File, error)
@@ -72,6 +81,10 @@ type MetaStore interface {
 	// ExpireFiles deletes at most n Files whose expires_at has come at now, as
 	// DeleteFile does, and returns how many it deleted.
 	ExpireFiles(ctx context.Context, now time.Time, n int) (int, error)
+
+	// Usage returns what the project holds, or with project "" the sum over
+	// every project; one cheap read of the counters the store keeps.
+	Usage(ctx context.Context, project string) (Usage, error)
 
 	// ClaimGarbage returns at most n blob keys queued as garbage before queuedBefore
 	// and not leased at now, and leases them until now+lease so that no other
@@ -118,6 +131,8 @@ type Completion struct {
 	MD5      string
 	File     *File
 	Now      time.Time
+	// Quota is the project's quota, which the File must fit in.
+	Quota Quota
 }
 
 // BlobStore keeps bytes under opaque keys. It knows nothing of uploads.
@@ -138,6 +153,13 @@ type BlobStore interface {
 
 	// Close releases the store.
 	Close() error
+}
+
+// PutBufferer is a BlobStore that holds a buffer of a known size while a Put
+// streams: the server admits as many parts at once as its memory allows.
+type PutBufferer interface {
+	// PutBufferBytes is the memory one Put in flight holds, in bytes.
+	PutBufferBytes() int
 }
 
 // BlobLister is a BlobStore that can list its blobs, for the orphan sweep.

@@ -101,6 +101,9 @@ func (s *Store) prepare() error {
 
 // Close releases the directory for another process. Puts and reads must have
 // finished.
+// PutBufferBytes is the write buffer one Put holds (silo.PutBufferer).
+func (s *Store) PutBufferBytes() int { return bufSize }
+
 func (s *Store) Close() error {
 	if s.lock == nil {
 		return nil

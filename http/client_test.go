@@ -260,6 +260,7 @@ func TestClient_Errors(t *testing.T) {
 		{silo.EPARTTOOLARGE, "data", "Too large."},
 		{silo.ERANGE, "", "Bad range."},
 		{silo.ESTORAGEFULL, "", "Disk full."},
+		{silo.EQUOTA, "", "Over quota."},
 		{silo.EUNAVAILABLE, "", "Database down."},
 		{silo.EINTERNAL, "", "internal error"},
 	}
@@ -274,6 +275,10 @@ func TestClient_Errors(t *testing.T) {
 			var got *silo.Error
 			if !errors.As(err, &got) || *got != *want {
 				t.Errorf("got %#v, want %#v", err, want)
+			}
+			var re *ResponseError
+			if tt.code == silo.EQUOTA && (!errors.As(err, &re) || re.Retryable()) {
+				t.Errorf("%s: got %#v, want a ResponseError not to retry", tt.code, err)
 			}
 		})
 	}
@@ -330,19 +335,22 @@ func TestClient_PartTooLarge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &partRecorder{}
-			c, _ := newTestClient(t, &fakeUploads{addPart: rec.addPart(false)}, nil)
+			// The limit is the service's: the real one, over inmem.
+			h, blobs, id := newServiceHandler(t, 2*silo.MaxPartBytes)
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			c := NewClient(srv.URL+"/v1", testKey, srv.Client())
 			var data io.Reader = &patternReader{n: tt.size}
 			if tt.known {
 				data = io.NewSectionReader(patternReaderAt{}, 0, tt.size)
 			}
-			_, err := c.AddPart(context.Background(), "upload_abc", data)
+			_, err := c.AddPart(context.Background(), id, data)
 			var se *silo.Error
 			if !errors.As(err, &se) || se.Code != silo.EPARTTOOLARGE || se.Param != "data" {
 				t.Errorf("got %v, want part_too_large for data", err)
 			}
-			if rec.n > silo.MaxPartBytes {
-				t.Errorf("the service read %d bytes, more than the limit", rec.n)
+			if got := blobs.Len(); got != 0 {
+				t.Errorf("blobs stored: got %d, want 0", got)
 			}
 		})
 	}

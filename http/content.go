@@ -40,7 +40,7 @@ func (s *server) fileContent() http.Handler {
 		start, length, kind := parseRange(header, f.Bytes)
 		if kind == rangeUnsatisfiable {
 			w.Header().Set("Content-Range", fmt.Sprintf("bytes */%d", f.Bytes))
-			s.fail(w, r, silo.Errorf(silo.ERANGE, "", "The range %q is not satisfiable: the file has %d bytes.", header, f.Bytes), "")
+			s.fail(w, r, silo.Errorf(silo.ERANGE, "", "The range %q is not satisfiable: the file has %d bytes.", silo.Clip(header), f.Bytes), "")
 			return
 		}
 		partial := kind == rangePartial
@@ -75,7 +75,7 @@ func (s *server) copyContent(w http.ResponseWriter, r *http.Request, rc io.Reade
 			return
 		}
 		s.log.Error("download failed", "request_id", RequestID(r.Context()),
-			"path", r.URL.Path, "err", err)
+			"path", silo.Clip(r.URL.Path), "err", err)
 	}
 }
 
@@ -157,29 +157,46 @@ func parseRange(header string, size int64) (start, length int64, kind rangeKind)
 	return a, b - a + 1, rangePartial
 }
 
+// maxPlainFilename is the longest plain filename a Content-Disposition
+// carries; some clients refuse header lines of a few KiB.
+const maxPlainFilename = 150
+
 // contentDisposition returns an attachment disposition for filename: a quoted
-// ASCII name safe in any header, and the exact name in RFC 8187 form when it
-// is not plain ASCII.
+// ASCII name safe in any header, at most maxPlainFilename bytes (shortened in
+// the middle, keeping the extension), and the exact name in RFC 8187 form when
+// it is not that. Names are at most silo.MaxFilenameBytes, so the header
+// stays under 4 KiB; an older, longer one is cut to that.
 func contentDisposition(filename string) string {
+	if len(filename) > silo.MaxFilenameBytes {
+		filename = strings.ToValidUTF8(filename[:silo.MaxFilenameBytes], "")
+	}
 	var ascii strings.Builder
-	plain := true
+	exact := true
 	for _, c := range filename {
 		switch {
 		case c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '/':
 			ascii.WriteByte('_')
 		case c > 0x7e:
 			ascii.WriteByte('_')
-			plain = false
+			exact = false
 		default:
 			ascii.WriteRune(c)
 		}
 	}
 	name := ascii.String()
+	if len(name) > maxPlainFilename {
+		ext := ""
+		if i := strings.LastIndexByte(name, '.'); i >= 0 && len(name)-i <= 16 {
+			ext = name[i:]
+		}
+		name = name[:maxPlainFilename-len(ext)-1] + "_" + ext
+		exact = false
+	}
 	if name == "" {
 		name = "file"
 	}
 	v := `attachment; filename="` + name + `"`
-	if !plain {
+	if !exact {
 		v += "; filename*=UTF-8''" + encodeRFC8187(filename)
 	}
 	return v

@@ -27,6 +27,7 @@ type errorRow struct {
 const (
 	typeInvalid = "invalid_request_error"
 	typeServer  = "server_error"
+	typeQuota   = "insufficient_quota"
 )
 
 // errorTable is the one mapping between silo codes and the OpenAI envelope, used
@@ -48,7 +49,9 @@ var errorTable = []errorRow{
 	{code: silo.EPARTTOOLARGE, status: 413, typ: typeInvalid, wire: "part_too_large"},
 	{code: silo.EFILETOOLARGE, status: 413, typ: typeInvalid, wire: "file_too_large"},
 	{code: silo.ERANGE, status: 416, typ: typeInvalid, wire: "range_not_satisfiable"},
+	{code: silo.EQUOTA, status: 429, typ: typeQuota, wire: "insufficient_quota"},
 	{code: codeMethodNotAllowed, status: 405, typ: typeInvalid, local: true},
+	{code: codeStalled, status: 408, typ: typeInvalid, local: true},
 	{code: silo.EINTERNAL, status: 500, typ: typeServer},
 	{code: silo.EUNAVAILABLE, status: 503, typ: typeServer, wire: "service_unavailable"},
 	{code: silo.ESTORAGEFULL, status: 507, typ: typeServer, wire: "insufficient_storage"},
@@ -144,7 +147,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			log.Info("request canceled", "request_id", RequestID(r.Context()), "err", err)
 		} else {
 			log.Error("internal error", "request_id", RequestID(r.Context()),
-				"method", r.Method, "path", r.URL.Path, "err", err)
+				"method", silo.Clip(r.Method), "path", silo.Clip(r.URL.Path), "err", err)
 		}
 		se = &silo.Error{Code: silo.EINTERNAL}
 	}
@@ -165,13 +168,17 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if msg == "" {
 		msg = http.StatusText(row.status) + "."
 	}
+	if b, ok := r.Body.(*requestBody); ok {
+		b.refuse(w, r, row.code)
+	}
 	h := w.Header()
 	switch {
 	case row.code == silo.EUNAVAILABLE:
 		// The SDKs retry 503 anyway; Retry-After paces them.
 		h.Set("Retry-After", "1")
-	case row.status >= 500:
-		// Retrying cannot help a full disk or a bug, and every retry of a part
+	case row.status >= 500, row.code == silo.EQUOTA:
+		// Retrying cannot help a full disk, a bug or a project over its
+		// quota (the SDKs retry any other 429), and every retry of a part
 		// re-sends up to 64 MiB.
 		h.Set("X-Should-Retry", "false")
 	}

@@ -39,6 +39,7 @@ func TestErrorTable(t *testing.T) {
 		{silo.EMD5MISMATCH, "md5", 400, typeInvalid, "md5_mismatch", "md5", "", ""},
 		{silo.ERANGE, "", 416, typeInvalid, "range_not_satisfiable", "", "", ""},
 		{silo.ESTORAGEFULL, "", 507, typeServer, "insufficient_storage", "", "false", ""},
+		{silo.EQUOTA, "", 429, typeQuota, "insufficient_quota", "", "false", ""},
 		{silo.EUNAVAILABLE, "", 503, typeServer, "service_unavailable", "", "", "1"},
 		{silo.EINTERNAL, "secret", 500, typeServer, "", "", "false", ""},
 		{"no_such_code", "x", 500, typeServer, "", "", "false", ""},
@@ -138,6 +139,7 @@ func TestCodeFromWire(t *testing.T) {
 		{405, nil, silo.EINVALID},
 		{409, nil, silo.EINVALID},
 		{502, nil, silo.EINTERNAL},
+		{429, nil, silo.EQUOTA},
 		{400, &other, "some_new_code"},
 	}
 	for _, tt := range tests {
@@ -152,7 +154,7 @@ func TestErrorTable_EveryCodeHasARow(t *testing.T) {
 		silo.EUPLOADTOOLARGE, silo.EPARTTOOLARGE, silo.EFILETOOLARGE, silo.EUPLOADCOMPLETED,
 		silo.EUPLOADCANCELLED, silo.EUPLOADEXPIRED, silo.EPARTNOTFOUND, silo.EDUPLICATEPART,
 		silo.EBYTESMISMATCH, silo.EMD5MISMATCH, silo.ESTORAGEFULL, silo.EUNAVAILABLE,
-		silo.ERANGE, silo.EINTERNAL}
+		silo.ERANGE, silo.EQUOTA, silo.EINTERNAL}
 	for _, c := range codes {
 		if got := rowFor(c); got.code != c {
 			t.Errorf("rowFor(%q): got the row of %q, want its own", c, got.code)
@@ -172,6 +174,7 @@ func TestNewErrorJSON(t *testing.T) {
 		{&silo.Error{Code: silo.ENOTFOUND, Message: "m", Param: "file_id"}, typeInvalid, "", "file_id", true, false},
 		{&silo.Error{Code: silo.EBYTESMISMATCH, Message: "m", Param: "part_ids"}, typeInvalid, "bytes_mismatch", "part_ids", false, false},
 		{&silo.Error{Code: silo.ESTORAGEFULL, Message: "m"}, typeServer, "insufficient_storage", "", false, true},
+		{&silo.Error{Code: silo.EQUOTA, Message: "m"}, typeQuota, "insufficient_quota", "", false, true},
 		{&silo.Error{Code: silo.EINTERNAL, Message: "internal error"}, typeServer, "", "", true, true},
 		{&silo.Error{Code: "brand_new", Message: "m"}, typeInvalid, "brand_new", "", false, true},
 	}

@@ -12,18 +12,25 @@ import (
 // createFile is POST /files. The fields may come in any order, so the file is
 // streamed to the service as soon as its part comes, with the fields read so
 // far; the service calls Rest for the fields after it once the data is stored.
-// Fields that came first are checked before a byte of the file is read.
+// Fields that came first are checked before a byte of the file is read; the
+// file size limit is the service's.
 func (s *server) createFile() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mr, release, err := multipartReader(r, "file")
+		mf, err := newForm(r, "file")
 		if err != nil {
 			s.fail(w, r, err, "")
 			return
 		}
-		defer release()
+		defer mf.release()
+		done, err := s.bodies.acquire(r.Context())
+		if err != nil {
+			s.fail(w, r, err, "")
+			return
+		}
+		defer done()
 		var form fileForm
 		for {
-			p, err := nextPart(mr)
+			p, err := mf.next()
 			if err != nil {
 				if err == io.EOF {
 					err = missing("file", " Expected a multipart/form-data file field 'file'.")
@@ -46,14 +53,11 @@ func (s *server) createFile() http.Handler {
 				s.fail(w, r, silo.Errorf(silo.EINVALID, "file", "The field 'file' must be a file with a filename."), "")
 				return
 			}
-			data := newLimitReader(p, silo.MaxFileBytes, "file", silo.EFILETOOLARGE,
-				"POST /files takes at most %d bytes (512 MiB); send a larger file through /uploads.")
-			req := &silo.FileCreate{Filename: p.FileName(), Data: data}
+			req := &silo.FileCreate{Filename: p.FileName()}
+			req.Data = &fileData{p: p, name: "file", rest: func() error { return form.rest(mf, req) }}
 			form.fill(req)
-			req.Rest = func(req *silo.FileCreate) error { return form.rest(mr, req) }
 			f, err := s.files.CreateFile(r.Context(), req)
 			if err != nil {
-				finishBody(w, r, data.over)
 				s.fail(w, r, err, "")
 				return
 			}
@@ -72,7 +76,7 @@ type fileForm struct {
 
 // read takes one plain field; unknown fields are skipped.
 func (f *fileForm) read(p *multipart.Part) error {
-	v, err := readField(p)
+	v, err := field(p)
 	if err != nil {
 		return err
 	}
@@ -84,7 +88,7 @@ func (f *fileForm) read(p *multipart.Part) error {
 	case "expires_after[seconds]", "expires_after.seconds":
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return silo.Errorf(silo.EINVALID, "expires_after.seconds", "Invalid value for 'expires_after.seconds': %q.%s", v, secondsHint)
+			return silo.Errorf(silo.EINVALID, "expires_after.seconds", "Invalid value for 'expires_after.seconds': %q.%s", silo.Clip(v), secondsHint)
 		}
 		f.seconds = &n
 	}
@@ -118,9 +122,9 @@ func (f *fileForm) fill(req *silo.FileCreate) {
 
 // rest reads the fields after the file and fills them into req. Both keys of
 // expires_after are required when either is given.
-func (f *fileForm) rest(mr *multipart.Reader, req *silo.FileCreate) error {
+func (f *fileForm) rest(mf *formBody, req *silo.FileCreate) error {
 	for {
-		p, err := nextPart(mr)
+		p, err := mf.next()
 		if err == io.EOF {
 			break
 		}
@@ -128,7 +132,7 @@ func (f *fileForm) rest(mr *multipart.Reader, req *silo.FileCreate) error {
 			return err
 		}
 		if p.FormName() == "file" {
-			return silo.Errorf(silo.EINVALID, "file", "The body has more than one field 'file'; expected exactly one file.")
+			return onlyOnce("file")
 		}
 		if err := f.read(p); err != nil {
 			return err
@@ -152,7 +156,7 @@ func (s *server) listFiles() http.Handler {
 		if l := v.Get("limit"); l != "" {
 			n, err := strconv.Atoi(l)
 			if err != nil {
-				s.fail(w, r, silo.Errorf(silo.EINVALID, "limit", "Invalid value for 'limit': %q. Expected a number from 1 to %d.", l, silo.MaxListLimit), "")
+				s.fail(w, r, silo.Errorf(silo.EINVALID, "limit", "Invalid value for 'limit': %q. Expected a number from 1 to %d.", silo.Clip(l), silo.MaxListLimit), "")
 				return
 			}
 			if n == 0 {
@@ -167,7 +171,7 @@ func (s *server) listFiles() http.Handler {
 			s.fail(w, r, err, "")
 			return
 		}
-		writeJSON(w, http.StatusOK, NewFileListJSON(l))
+		writeFileList(w, l)
 	})
 }
 

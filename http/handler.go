@@ -24,6 +24,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for an Upload's status at response time. Nil: time.Now.
 	Now func() time.Time
+	// StallTimeout is how long a request body may send nothing, or a
+	// response accept nothing, before the request is dropped and its
+	// connection closed. Zero: DefaultStallTimeout.
+	StallTimeout time.Duration
+	// MaxParallelBodies is how many parts and files are received at once;
+	// others wait briefly, then get 503. Zero: ParallelBodies(0).
+	MaxParallelBodies int
 	// Observer hears about every request, for metrics. Nil: nobody.
 	Observer Observer
 	// Metrics, if set, is served at GET /metrics without a key.
@@ -44,6 +51,8 @@ type server struct {
 	auth     func(string) (string, bool)
 	log      *slog.Logger
 	now      func() time.Time
+	stall    time.Duration
+	bodies   bodySlots
 	obs      Observer
 	metrics  http.Handler
 	ready    func(context.Context) map[string]error
@@ -59,6 +68,7 @@ func NewHandler(cfg Config) http.Handler {
 		auth:     cfg.Auth,
 		log:      cfg.Logger,
 		now:      cfg.Now,
+		stall:    cfg.StallTimeout,
 		obs:      cfg.Observer,
 		metrics:  cfg.Metrics,
 		ready:    cfg.Ready,
@@ -70,6 +80,14 @@ func NewHandler(cfg Config) http.Handler {
 	if s.ready == nil {
 		s.ready = func(context.Context) map[string]error { return nil }
 	}
+	if s.stall <= 0 {
+		s.stall = DefaultStallTimeout
+	}
+	n := cfg.MaxParallelBodies
+	if n <= 0 {
+		n = ParallelBodies(0)
+	}
+	s.bodies = newBodySlots(n)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

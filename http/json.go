@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,35 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(b)
 }
 
+// writeFileList answers with the page l, encoding one File at a time into a
+// small buffer: a page of 10,000 Files with long names is megabytes, and never
+// held whole a second time as JSON. The bytes are those of FileListJSON.
+func writeFileList(w http.ResponseWriter, l *silo.FileList) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteString(`{"object":"list","data":[`)
+	for i, f := range l.Files {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		b, _ := json.Marshal(NewFileJSON(f)) // every field marshals
+		bw.Write(b)
+	}
+	bw.WriteString(`],"first_id":`)
+	var first, last *string
+	if n := len(l.Files); n > 0 {
+		first, last = &l.Files[0].ID, &l.Files[n-1].ID
+	}
+	b, _ := json.Marshal(first)
+	bw.Write(b)
+	bw.WriteString(`,"last_id":`)
+	b, _ = json.Marshal(last)
+	bw.Write(b)
+	fmt.Fprintf(bw, `,"has_more":%t}`+"\n", l.HasMore)
+	bw.Flush()
+}
+
 // decodeJSON reads the request's JSON object into v. Unknown fields are ignored,
 // as the SDKs may send fields newer than ours; every other fault becomes an
 // EINVALID that says what was wrong, with the field as param when there is one.
@@ -56,7 +86,10 @@ func jsonError(err error) error {
 		typ *json.UnmarshalTypeError
 		big *http.MaxBytesError
 	)
+	var se *silo.Error
 	switch {
+	case errors.As(err, &se):
+		return se // the body could not be read: it says why
 	case errors.Is(err, io.EOF):
 		return silo.Errorf(silo.EINVALID, "", "The request body is empty; expected a JSON object.")
 	case errors.Is(err, io.ErrUnexpectedEOF):

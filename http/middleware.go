@@ -81,16 +81,16 @@ func withLogging(log *slog.Logger, obs Observer, route func(*http.Request) strin
 				}
 				attrs := []slog.Attr{
 					slog.String("request_id", RequestID(r.Context())),
-					slog.String("method", bounded(r.Method)),
+					slog.String("method", silo.Clip(r.Method)),
 					slog.String("route", rt),
-					slog.String("path", bounded(r.URL.Path)),
+					slog.String("path", silo.Clip(r.URL.Path)),
 					slog.Int("status", status),
 					slog.Int64("bytes_in", body.n),
 					slog.Int64("bytes_out", tw.written),
 					slog.Duration("duration", time.Since(start)),
 					slog.String("client", r.RemoteAddr),
-					slog.String("project", bounded(st.project)),
-					slog.String("user_agent", bounded(r.UserAgent())),
+					slog.String("project", silo.Clip(st.project)),
+					slog.String("user_agent", silo.Clip(r.UserAgent())),
 				}
 				if st.code != "" {
 					attrs = append(attrs, slog.String("code", st.code))
@@ -109,16 +109,11 @@ func withLogging(log *slog.Logger, obs Observer, route func(*http.Request) strin
 	}
 }
 
-// maxLoggedValue bounds each client-controlled value in a log line.
-const maxLoggedValue = 256
-
 // maxLoggedCause bounds the cause of a 5xx in its log line (a panic's stack
 // fits).
 const maxLoggedCause = 16 << 10
 
-// bounded returns s cut to maxLoggedValue bytes, on a rune boundary.
-func bounded(s string) string { return cut(s, maxLoggedValue) }
-
+// boundedCause returns the cause of a 5xx cut to maxLoggedCause bytes.
 func boundedCause(s string) string { return cut(s, maxLoggedCause) }
 
 // cut returns s cut to at most n bytes and a marker, on a rune boundary.
@@ -155,7 +150,7 @@ func withRecover(log *slog.Logger) func(http.Handler) http.Handler {
 						st.code, st.cause = silo.EINTERNAL, err
 					} else {
 						log.Error("internal error", "request_id", RequestID(r.Context()),
-							"method", r.Method, "path", bounded(r.URL.Path), "err", err)
+							"method", silo.Clip(r.Method), "path", silo.Clip(r.URL.Path), "err", err)
 					}
 					panic(http.ErrAbortHandler)
 				}

@@ -58,9 +58,9 @@ func refusalReason(code string) string {
 	switch code {
 	case silo.EUNAUTHORIZED:
 		return RefusedAuth
-	case "insufficient_quota": // silo.EQUOTA, once the quota branch is merged
+	case silo.EQUOTA:
 		return RefusedQuota
-	case "request_stalled": // codeStalled, once merged with the stall timeout
+	case codeStalled:
 		return RefusedStall
 	case silo.ESTORAGEFULL:
 		return RefusedFreeSpace

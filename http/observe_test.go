@@ -115,6 +115,7 @@ func TestRefusalReason(t *testing.T) {
 	for code, want := range map[string]string{
 		silo.EUNAUTHORIZED: RefusedAuth, silo.ESTORAGEFULL: RefusedFreeSpace,
 		silo.EPARTTOOLARGE: RefusedTooLarge, silo.EFILETOOLARGE: RefusedTooLarge, silo.EUPLOADTOOLARGE: RefusedTooLarge,
+		silo.EQUOTA: RefusedQuota, codeStalled: RefusedStall,
 		silo.ENOTFOUND: "", silo.EINTERNAL: "", silo.EUNAVAILABLE: "",
 	} {
 		if got := refusalReason(code); got != want {
@@ -162,8 +163,8 @@ func TestLogging_RequestLine(t *testing.T) {
 			if cause, _ := l["err"].(string); cause != tc.cause {
 				t.Errorf("err = %q, want %q", cause, tc.cause)
 			}
-			if ua, _ := l["user_agent"].(string); len(ua) > maxLoggedValue+10 || !strings.HasPrefix(ua, "é") {
-				t.Errorf("user_agent logged with %d bytes, want at most about %d", len(ua), maxLoggedValue)
+			if ua, _ := l["user_agent"].(string); len(ua) > silo.MaxEchoBytes+10 || !strings.HasPrefix(ua, "é") {
+				t.Errorf("user_agent logged with %d bytes, want at most about %d", len(ua), silo.MaxEchoBytes)
 			}
 			for _, k := range []string{"duration", "client"} {
 				if _, ok := l[k]; !ok {

@@ -3,7 +3,6 @@ package http
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"mime/multipart"
 	"testing"
@@ -130,6 +129,8 @@ func TestAddPart_BadBody(t *testing.T) {
 	}
 }
 
+// TestAddPart_Limit runs the handler over the real service: the limit is the
+// service's, and the handler only answers it and closes the connection.
 func TestAddPart_Limit(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -142,76 +143,33 @@ func TestAddPart_Limit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &partRecorder{}
-			h, _ := newTestHandler(t, &fakeUploads{addPart: rec.addPart(false)}, nil)
+			h, blobs, uploadID := newServiceHandler(t, 2*silo.MaxPartBytes)
 			mb, err := newMultipartBody(nil, "data", "blob", &patternReader{n: tt.size})
 			if err != nil {
 				t.Fatal(err)
 			}
 			sent := &countingReader{r: mb.r}
-			res := serve(t, h, "POST", "/v1/uploads/upload_abc/parts", sent, "Content-Type", mb.contentType)
-			if rec.n > silo.MaxPartBytes {
-				t.Errorf("the service read %d bytes, more than the limit %d", rec.n, silo.MaxPartBytes)
-			}
+			res := serve(t, h, "POST", "/v1/uploads/"+uploadID+"/parts", sent, "Content-Type", mb.contentType)
 			if tt.status == 200 {
-				if res.Code != 200 || rec.n != tt.size || rec.err != nil {
-					t.Errorf("got status %d, %d bytes read, err %v; want 200, %d, nil", res.Code, rec.n, rec.err, tt.size)
+				if res.Code != 200 {
+					t.Fatalf("got status %d (%s), want 200", res.Code, res.Body)
+				}
+				if got := blobs.Len(); got != 1 {
+					t.Errorf("blobs stored: got %d, want 1", got)
 				}
 				return
 			}
 			wantError(t, res, 413, "part_too_large", "data")
-			var se *silo.Error
-			if !errors.As(rec.err, &se) || se.Code != silo.EPARTTOOLARGE {
-				t.Errorf("the service's read ended with %v, want a part_too_large *silo.Error", rec.err)
-			}
 			if got := res.Header().Get("Connection"); got != "close" {
 				t.Errorf("Connection: got %q, want close", got)
 			}
 			if limit := silo.MaxPartBytes + 1<<20; sent.n > limit {
 				t.Errorf("the handler read %d bytes of the body, want at most about the limit (%d)", sent.n, limit)
 			}
-		})
-	}
-}
-
-func TestLimitReader(t *testing.T) {
-	tests := []struct {
-		name    string
-		in      string
-		limit   int64
-		wantOut string
-		wantErr string
-	}{
-		{"under", "abc", 5, "abc", ""},
-		{"at", "abcde", 5, "abcde", ""},
-		{"over", "abcdef", 5, "abcde", silo.EPARTTOOLARGE},
-		{"zero limit empty", "", 0, "", ""},
-		{"zero limit", "a", 0, "", silo.EPARTTOOLARGE},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			lr := newLimitReader(bytes.NewBufferString(tt.in), tt.limit, "data", silo.EPARTTOOLARGE, "at most %d")
-			var out bytes.Buffer
-			_, err := io.Copy(&out, lr)
-			if got := out.String(); got != tt.wantOut {
-				t.Errorf("out: got %q, want %q", got, tt.wantOut)
-			}
-			if got := silo.ErrorCode(err); got != tt.wantErr {
-				t.Errorf("error: got %v, want code %q", err, tt.wantErr)
-			}
-			if tt.wantErr != "" && !lr.over {
-				t.Errorf("over: got false, want true")
+			if got := blobs.Len(); got != 0 {
+				t.Errorf("blobs stored: got %d, want 0", got)
 			}
 		})
-	}
-}
-
-func TestLimitReader_ReadErrorIsTheClients(t *testing.T) {
-	lr := newLimitReader(io.MultiReader(bytes.NewBufferString("ab"), errReader{}), 10, "data", silo.EPARTTOOLARGE, "%d")
-	_, err := io.ReadAll(lr)
-	var se *silo.Error
-	if !errors.As(err, &se) || se.Code != silo.EINVALID || se.Param != "data" {
-		t.Errorf("got %v, want an invalid_value *silo.Error for data", err)
 	}
 }
 

@@ -48,7 +48,7 @@ func (s *server) routes() http.Handler {
 	s.opsRoutes(root)
 	root.Handle("/", withAuth(s.auth, s.log)(noteProject(api)))
 
-	return withRequestID(withLogging(s.log, s.obs, routeOf(root, api))(withRecover(s.log)(s.cleanPaths(root))))
+	return withRequestID(withLogging(s.log, s.obs, routeOf(root, api))(withStall(s.stall)(withRecover(s.log)(s.cleanPaths(root)))))
 }
 
 // cleanPaths answers 404 to a path with empty, "." or ".." segments, which
@@ -57,7 +57,7 @@ func (s *server) cleanPaths(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		if p == "" || p[0] != '/' || (p != "/" && path.Clean(p) != p) {
-			s.fail(w, r, silo.Errorf(silo.ENOTFOUND, "", "Invalid URL (%s %s).", r.Method, p), "")
+			s.fail(w, r, silo.Errorf(silo.ENOTFOUND, "", "Invalid URL (%s %s).", silo.Clip(r.Method), silo.Clip(p)), "")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -80,14 +80,14 @@ func (s *server) methods(byMethod map[string]http.Handler) http.Handler {
 		}
 		w.Header().Set("Allow", allow)
 		s.fail(w, r, silo.Errorf(codeMethodNotAllowed, "",
-			"Method %s is not allowed for %s; expected one of %s.", r.Method, r.URL.Path, allow), "")
+			"Method %s is not allowed for %s; expected one of %s.", silo.Clip(r.Method), silo.Clip(r.URL.Path), allow), "")
 	})
 }
 
 // notFound answers a path that is no endpoint, in OpenAI's words.
 func (s *server) notFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, silo.Errorf(silo.ENOTFOUND, "", "Invalid URL (%s %s).", r.Method, r.URL.Path), "")
+		s.fail(w, r, silo.Errorf(silo.ENOTFOUND, "", "Invalid URL (%s %s).", silo.Clip(r.Method), silo.Clip(r.URL.Path)), "")
 	})
 }
 

@@ -22,6 +22,8 @@ type MetaStore struct {
 	// refs counts the references to each blob key from recorded parts and
 	// live Files, for KnownBlobs.
 	refs map[string]int
+	// usage is what each project holds.
+	usage map[string]silo.Usage
 }
 
 var _ silo.MetaStore = (*MetaStore)(nil)
@@ -54,6 +56,7 @@ func NewMetaStore() *MetaStore {
 		files:   make(map[string]*fileRec),
 		garbage: make(map[string]*garbageRec),
 		refs:    make(map[string]int),
+		usage:   make(map[string]silo.Usage),
 	}
 }
 
@@ -101,6 +104,39 @@ func (s *MetaStore) queue(key string, now time.Time) {
 	if _, ok := s.garbage[key]; !ok {
 		s.garbage[key] = &garbageRec{queued: now.UnixNano()}
 	}
+}
+
+// take adds d to the usage of project if it stays within q, or returns the
+// error of q.Check. Requires mu.
+func (s *MetaStore) take(project string, d silo.Usage, q silo.Quota) error {
+	if err := q.Check(s.usage[project], d); err != nil {
+		return err
+	}
+	s.usage[project] = s.usage[project].Add(d)
+	return nil
+}
+
+// Usage implements silo.MetaStore.
+func (s *MetaStore) Usage(ctx context.Context, project string) (silo.Usage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if project != "" {
+		return s.usage[project], nil
+	}
+	var sum silo.Usage
+	for _, u := range s.usage {
+		sum = sum.Add(u)
+	}
+	return sum, nil
+}
+
+// partBytes returns the bytes of the recorded parts of r. Requires mu.
+func partBytes(r *uploadRec) int64 {
+	var n int64
+	for _, p := range r.parts {
+		n += p.Size
+	}
+	return n
 }
 
 // dropParts forgets the parts of r, queueing the blobs not in keep as garbage.

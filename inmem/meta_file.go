@@ -21,6 +21,7 @@ func (s *MetaStore) insertFile(f *silo.File) {
 // deleteFile makes r a tombstone and queues its blobs as garbage. Requires mu.
 func (s *MetaStore) deleteFile(r *fileRec, now time.Time) {
 	r.deleted = true
+	s.usage[r.f.Project] = s.usage[r.f.Project].Add(silo.Usage{Bytes: -r.f.Bytes, Files: -1})
 	for _, b := range r.f.Blobs {
 		s.refs[b.Key]--
 		if s.refs[b.Key] <= 0 {
@@ -41,11 +42,14 @@ func (s *MetaStore) live(project, id string, now time.Time) (*fileRec, error) {
 }
 
 // CreateFile implements silo.MetaStore.
-func (s *MetaStore) CreateFile(ctx context.Context, f *silo.File) error {
+func (s *MetaStore) CreateFile(ctx context.Context, f *silo.File, q silo.Quota) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.files[f.ID]; ok {
 		return fmt.Errorf("inmem: file %s exists already", f.ID)
+	}
+	if err := s.take(f.Project, silo.Usage{Bytes: f.Bytes, Files: 1}, q); err != nil {
+		return err
 	}
 	s.insertFile(f)
 	return nil

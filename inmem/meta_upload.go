@@ -11,11 +11,14 @@ import (
 )
 
 // CreateUpload implements silo.MetaStore.
-func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload) error {
+func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload, q silo.Quota) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.uploads[u.ID]; ok {
 		return fmt.Errorf("inmem: upload %s exists already", u.ID)
+	}
+	if err := s.take(u.Project, silo.Usage{PendingUploads: 1}, q); err != nil {
+		return err
 	}
 	c := copyUpload(u)
 	c.File = nil
@@ -35,7 +38,7 @@ func (s *MetaStore) GetUpload(ctx context.Context, project, id string) (*silo.Up
 }
 
 // AddPart implements silo.MetaStore.
-func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits) error {
+func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits, q silo.Quota) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.upload(p.Project, p.UploadID)
@@ -53,6 +56,9 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, ma
 		total += q.Size
 	}
 	if err := max.Check(r.u.ID, len(r.parts), total); err != nil {
+		return err
+	}
+	if err := s.take(p.Project, silo.Usage{Bytes: p.Size}, q); err != nil {
 		return err
 	}
 	if r.parts == nil {
@@ -97,6 +103,10 @@ func (s *MetaStore) CompleteUpload(ctx context.Context, c *silo.Completion) (*si
 	if _, ok := s.files[c.File.ID]; ok {
 		return nil, fmt.Errorf("inmem: file %s exists already", c.File.ID)
 	}
+	d := silo.Usage{Bytes: c.File.Bytes - partBytes(r), Files: 1, PendingUploads: -1}
+	if err := s.take(c.Project, d, c.Quota); err != nil {
+		return nil, err
+	}
 	keep := make(map[string]bool)
 	for _, b := range c.File.Blobs {
 		keep[b.Key] = true
@@ -121,6 +131,7 @@ func (s *MetaStore) CancelUpload(ctx context.Context, project, id string, now ti
 	if err := r.u.CheckPending(now); err != nil {
 		return s.view(r), err
 	}
+	s.usage[project] = s.usage[project].Add(silo.Usage{Bytes: -partBytes(r), PendingUploads: -1})
 	s.dropParts(r, nil, now)
 	r.u.Status = silo.StatusCancelled
 	return s.view(r), nil
@@ -136,6 +147,7 @@ func (s *MetaStore) ExpireUploads(ctx context.Context, now time.Time, n int) (in
 			break
 		}
 		if r.u.StatusAt(now) == silo.StatusExpired && r.u.Status == silo.StatusPending {
+			s.usage[r.u.Project] = s.usage[r.u.Project].Add(silo.Usage{Bytes: -partBytes(r), PendingUploads: -1})
 			s.dropParts(r, nil, now)
 			r.u.Status = silo.StatusExpired
 			done++

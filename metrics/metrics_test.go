@@ -122,7 +122,7 @@ type failingMeta struct {
 	err error
 }
 
-func (f failingMeta) CreateFile(context.Context, *silo.File) error { return f.err }
+func (f failingMeta) CreateFile(context.Context, *silo.File, silo.Quota) error { return f.err }
 
 func TestMetaStore_Errors(t *testing.T) {
 	ctx := context.Background()
@@ -138,7 +138,7 @@ func TestMetaStore_Errors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := metrics.New(metrics.Options{})
 			ms := m.MetaStore(failingMeta{inmem.NewMetaStore(), tc.err})
-			if err := ms.CreateFile(ctx, &silo.File{ID: "file_a", Project: "p"}); !errors.Is(err, tc.err) {
+			if err := ms.CreateFile(ctx, &silo.File{ID: "file_a", Project: "p"}, silo.Quota{}); !errors.Is(err, tc.err) {
 				t.Fatalf("CreateFile: %v, want %v", err, tc.err)
 			}
 			series := `silo_store_operation_errors_total{code="` + tc.code + `",op="create_file",store="metadata"}`
@@ -244,49 +244,48 @@ func TestRefused(t *testing.T) {
 func TestTrackStored(t *testing.T) {
 	m := metrics.New(metrics.Options{})
 	var reads atomic.Int64
-	m.TrackStored(func(ctx context.Context) (int64, int64, error) {
+	m.TrackStored(func(ctx context.Context) (silo.Usage, error) {
 		n := reads.Add(1)
-		return 10 * n, 1000 * n, nil
-	}, metrics.StoredOptions{AfterChange: time.Millisecond, Every: time.Hour})
-	defer m.Close()
-	until := func(files, bytes float64) {
-		t.Helper()
-		var got map[string]float64
-		for range 200 {
-			got = exposition(t, m)
-			if got["silo_stored_files"] == files && got["silo_stored_bytes"] == bytes {
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
+		if n == 2 {
+			return silo.Usage{}, errors.New("database away")
 		}
-		t.Fatalf("stored %v files, %v bytes; want %v, %v", got["silo_stored_files"], got["silo_stored_bytes"], files, bytes)
+		return silo.Usage{Files: 10 * n, Bytes: 1000 * n, PendingUploads: n}, nil
+	}, metrics.StoredOptions{Every: time.Millisecond})
+	defer m.Close()
+	var got map[string]float64
+	for range 200 {
+		got = exposition(t, m)
+		if got["silo_stored_read_errors_total"] == 1 && got["silo_stored_files"] >= 30 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	until(10, 1000) // the first read
-	m.Observe(service.Event{Kind: service.FileCreated, Count: 1, Bytes: 5})
-	until(11, 1005) // a File created moves the gauges at once
-	m.Observe(service.Event{Kind: service.FileDeleted, Count: 1})
-	until(20, 2000) // a File deleted makes them read again
-	if err := m.Close(); err != nil {
+	f, b, p := got["silo_stored_files"], got["silo_stored_bytes"], got["silo_pending_uploads"]
+	if got["silo_stored_read_errors_total"] != 1 || f < 30 || b != 100*f || p != f/10 {
+		t.Errorf("after reads: %v files, %v bytes, %v pending, %v errors; want the last read's totals and 1 error",
+			f, b, p, got["silo_stored_read_errors_total"])
+	}
+	if err := m.Close(); err != nil { // waits for the reading goroutine
 		t.Fatal(err)
 	}
 }
 
-func TestListedTotals(t *testing.T) {
+func TestUsageTotals(t *testing.T) {
 	meta := inmem.NewMetaStore()
 	ctx := context.Background()
 	now := time.Unix(1_800_000_000, 0)
 	for i, f := range []struct {
 		project string
 		bytes   int64
-	}{{"a", 1}, {"a", 2}, {"b", 4}, {"gone", 8}} {
+	}{{"a", 1}, {"a", 2}, {"b", 4}} {
 		err := meta.CreateFile(ctx, &silo.File{ID: "file_" + strconv.Itoa(i), Project: f.project, Bytes: f.bytes, CreatedAt: now.Unix(), Filename: "f", Purpose: "batch",
-			Blobs: []silo.BlobRef{{Key: "files/" + strconv.Itoa(i), Size: f.bytes}}})
+			Blobs: []silo.BlobRef{{Key: "files/" + strconv.Itoa(i), Size: f.bytes}}}, silo.Quota{})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	files, bytes, err := metrics.ListedTotals(meta, []string{"a", "b"}, func() time.Time { return now })(ctx)
-	if err != nil || files != 3 || bytes != 7 {
-		t.Errorf("ListedTotals = %d files, %d bytes, %v; want 3, 7", files, bytes, err)
+	u, err := metrics.UsageTotals(meta)(ctx)
+	if err != nil || u.Files != 3 || u.Bytes != 7 {
+		t.Errorf("UsageTotals = %+v, %v; want 3 files, 7 bytes", u, err)
 	}
 }

@@ -55,13 +55,10 @@ func (m *Metrics) Observe(e service.Event) {
 	case service.FileCreated:
 		m.files.WithLabelValues("created").Add(n)
 		m.fileBytes.Add(float64(e.Bytes))
-		m.stored.add(e.Count, e.Bytes)
 	case service.FileDeleted:
 		m.files.WithLabelValues("deleted").Add(n)
-		m.stored.changed()
 	case service.FilesExpired:
 		m.files.WithLabelValues("expired").Add(n)
-		m.stored.changed()
 	case service.PartStarted:
 		m.parts.Add(n)
 	case service.PartDone:

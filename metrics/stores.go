@@ -48,9 +48,9 @@ var (
 	_ silo.Pinger    = (*metaStore)(nil)
 )
 
-func (s *metaStore) CreateUpload(ctx context.Context, u *silo.Upload) error {
+func (s *metaStore) CreateUpload(ctx context.Context, u *silo.Upload, q silo.Quota) error {
 	start := time.Now()
-	err := s.next.CreateUpload(ctx, u)
+	err := s.next.CreateUpload(ctx, u, q)
 	s.t.done("create_upload", start, err)
 	return err
 }
@@ -62,9 +62,9 @@ func (s *metaStore) GetUpload(ctx context.Context, project, id string) (*silo.Up
 	return v, err
 }
 
-func (s *metaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits) error {
+func (s *metaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits, q silo.Quota) error {
 	start := time.Now()
-	err := s.next.AddPart(ctx, p, now, max)
+	err := s.next.AddPart(ctx, p, now, max, q)
 	s.t.done("add_part", start, err)
 	return err
 }
@@ -97,9 +97,9 @@ func (s *metaStore) ExpireUploads(ctx context.Context, now time.Time, n int) (in
 	return v, err
 }
 
-func (s *metaStore) CreateFile(ctx context.Context, f *silo.File) error {
+func (s *metaStore) CreateFile(ctx context.Context, f *silo.File, q silo.Quota) error {
 	start := time.Now()
-	err := s.next.CreateFile(ctx, f)
+	err := s.next.CreateFile(ctx, f, q)
 	s.t.done("create_file", start, err)
 	return err
 }
@@ -129,6 +129,13 @@ func (s *metaStore) ExpireFiles(ctx context.Context, now time.Time, n int) (int,
 	start := time.Now()
 	v, err := s.next.ExpireFiles(ctx, now, n)
 	s.t.done("expire_files", start, err)
+	return v, err
+}
+
+func (s *metaStore) Usage(ctx context.Context, project string) (silo.Usage, error) {
+	start := time.Now()
+	v, err := s.next.Usage(ctx, project)
+	s.t.done("usage", start, err)
 	return v, err
 }
 

@@ -57,13 +57,13 @@ func TestUnavailable_Down(t *testing.T) {
 	s, p := throughProxy(t, postgres.Options{})
 	ctx := context.Background()
 	u := testUpload()
-	if err := s.CreateUpload(ctx, u); err != nil {
+	if err := s.CreateUpload(ctx, u, silo.Quota{}); err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
 
 	p.Cut()
 	part := &silo.Part{ID: silo.NewID(silo.PartIDPrefix), UploadID: u.ID, Project: "proj", Size: 10, BlobKey: "parts/x"}
-	if err := s.AddPart(ctx, part, time.Now(), silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}); silo.ErrorCode(err) != silo.EUNAVAILABLE {
+	if err := s.AddPart(ctx, part, time.Now(), silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}, silo.Quota{}); silo.ErrorCode(err) != silo.EUNAVAILABLE {
 		t.Errorf("AddPart with the database down: got %v, want %s", err, silo.EUNAVAILABLE)
 	}
 	if _, err := s.GetUpload(ctx, "proj", u.ID); silo.ErrorCode(err) != silo.EUNAVAILABLE {
@@ -94,14 +94,14 @@ func TestUnavailable_Stalled(t *testing.T) {
 	s, p := throughProxy(t, postgres.Options{OpTimeout: time.Second, ConnectTimeout: 500 * time.Millisecond})
 	ctx := context.Background()
 	u := testUpload()
-	if err := s.CreateUpload(ctx, u); err != nil {
+	if err := s.CreateUpload(ctx, u, silo.Quota{}); err != nil {
 		t.Fatalf("CreateUpload: %v", err)
 	}
 	p.Stall()
 	if _, err := s.GetUpload(ctx, "proj", u.ID); silo.ErrorCode(err) != silo.EUNAVAILABLE {
 		t.Errorf("GetUpload with the database stalled: got %v, want %s", err, silo.EUNAVAILABLE)
 	}
-	if err := s.CreateUpload(ctx, testUpload()); silo.ErrorCode(err) != silo.EUNAVAILABLE {
+	if err := s.CreateUpload(ctx, testUpload(), silo.Quota{}); silo.ErrorCode(err) != silo.EUNAVAILABLE {
 		t.Errorf("CreateUpload with the database stalled: got %v, want %s", err, silo.EUNAVAILABLE)
 	}
 	p.Restore()

@@ -89,19 +89,35 @@ func insertFile(ctx context.Context, tx pgx.Tx, f *silo.File) (int64, error) {
 	return seq, err
 }
 
-// deleteFiles is one statement that makes tombstones of the files that
-// where selects (with args from $2 on) and queues their blobs as garbage
-// queued at $1, and yields how many files it deleted.
-func deleteFiles(where string) string {
-	return `
+// deleteFiles makes tombstones of the files that where selects (with args
+// from $2 on), queueing their blobs as garbage queued at $1, and takes them
+// off their projects' usage, in the caller's transaction. It returns how many
+// files it deleted.
+func deleteFiles(ctx context.Context, tx pgx.Tx, where string, args ...any) (int, error) {
+	rows, err := tx.Query(ctx, `
 		WITH f AS (
-			UPDATE files SET deleted = true WHERE ` + where + ` RETURNING seq
+			UPDATE files SET deleted = true WHERE `+where+` RETURNING seq, project, bytes
 		), g AS (
 			INSERT INTO garbage (key, queued_at)
 			SELECT b.key, $1::bigint FROM file_blobs AS b JOIN f ON b.file_seq = f.seq
 			ON CONFLICT (key) DO NOTHING
 		)
-		SELECT count(*) FROM f`
+		SELECT project, sum(bytes)::bigint, count(*) FROM f GROUP BY project`, args...)
+	if err != nil {
+		return 0, err
+	}
+	changes := make(map[string]silo.Usage)
+	var project string
+	var bytes, n int64
+	var done int
+	if _, err := pgx.ForEachRow(rows, []any{&project, &bytes, &n}, func() error {
+		changes[project] = silo.Usage{Bytes: -bytes, Files: -n}
+		done += int(n)
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	return done, release(ctx, tx, changes)
 }
 
 // fileNotFound is the error for a file id that is not a live file.
@@ -110,10 +126,12 @@ func fileNotFound(id string) error {
 }
 
 // CreateFile implements silo.MetaStore.
-func (s *MetaStore) CreateFile(ctx context.Context, f *silo.File) error {
+func (s *MetaStore) CreateFile(ctx context.Context, f *silo.File, q silo.Quota) error {
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := insertFile(ctx, tx, f)
-		return err
+		if _, err := insertFile(ctx, tx, f); err != nil {
+			return err
+		}
+		return take(ctx, tx, f.Project, silo.Usage{Bytes: f.Bytes, Files: 1}, q)
 	})
 }
 
@@ -136,10 +154,9 @@ func (s *MetaStore) GetFile(ctx context.Context, project, id string, now time.Ti
 // DeleteFile implements silo.MetaStore. Of two deletes racing, the second
 // waits for the first's row lock and then finds the file deleted.
 func (s *MetaStore) DeleteFile(ctx context.Context, project, id string, now time.Time) error {
-	return s.exec(ctx, func(ctx context.Context) error {
-		var n int64
-		err := s.pool.QueryRow(ctx, deleteFiles(`project = $2 AND id = $3 AND NOT deleted AND (expires_at = 0 OR expires_at > $4)`),
-			now.UnixNano(), project, id, now.Unix()).Scan(&n)
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		n, err := deleteFiles(ctx, tx, `project = $2 AND id = $3 AND NOT deleted AND (expires_at = 0 OR expires_at > $4)`,
+			now.UnixNano(), project, id, now.Unix())
 		if err == nil && n == 0 {
 			return fileNotFound(id)
 		}
@@ -153,19 +170,20 @@ func (s *MetaStore) ExpireFiles(ctx context.Context, now time.Time, n int) (int,
 	if n <= 0 {
 		return 0, nil
 	}
-	var done int64
-	err := s.exec(ctx, func(ctx context.Context) error {
-		return s.pool.QueryRow(ctx, deleteFiles(`seq IN (
+	var done int
+	err := s.write(ctx, func(ctx context.Context, tx pgx.Tx) (err error) {
+		done, err = deleteFiles(ctx, tx, `seq IN (
 				SELECT seq FROM files
 				WHERE NOT deleted AND expires_at > 0 AND expires_at <= $2
 				ORDER BY expires_at LIMIT $3
-				FOR UPDATE SKIP LOCKED)`),
-			now.UnixNano(), now.Unix(), n).Scan(&done)
+				FOR UPDATE SKIP LOCKED)`,
+			now.UnixNano(), now.Unix(), n)
+		return err
 	})
 	if err != nil {
 		return 0, err
 	}
-	return int(done), nil
+	return done, nil
 }
 
 // ListFiles implements silo.MetaStore. The page is one range scan of the

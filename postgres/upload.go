@@ -69,9 +69,12 @@ func (r *uploadRow) view(ctx context.Context, q querier) (*silo.Upload, error) {
 }
 
 // CreateUpload implements silo.MetaStore.
-func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload) error {
-	return s.exec(ctx, func(ctx context.Context) error {
-		_, err := s.pool.Exec(ctx, `
+func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload, q silo.Quota) error {
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if err := take(ctx, tx, u.Project, silo.Usage{PendingUploads: 1}, q); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
 			INSERT INTO uploads (id, project, bytes, filename, purpose, mime_type,
 				created_at, expires_at, status, file_expires_after)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -102,10 +105,12 @@ func (s *MetaStore) GetUpload(ctx context.Context, project, id string) (*silo.Up
 // unexpired and stays within max, and inserts the part only if that update
 // happened. The update locks the Upload's row, so parts, completions and
 // cancellations from any instance take turns on it. Only when no part was
-// inserted is the Upload read again, to say why.
-func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits) error {
-	return s.exec(ctx, func(ctx context.Context) error {
-		tag, err := s.pool.Exec(ctx, `
+// inserted is the Upload read again, to say why. The next statement of the
+// same transaction adds the part's bytes to the project's usage if they fit
+// in q, or the transaction rolls back.
+func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits, q silo.Quota) error {
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
 			WITH u AS (
 				UPDATE uploads SET part_bytes = part_bytes + $4, part_count = part_count + 1
 				WHERE id = $2 AND project = $3 AND status = 'pending'
@@ -116,10 +121,13 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, ma
 			INSERT INTO parts (id, upload_id, project, size, created_at, started, blob_key)
 			SELECT $1::text, u.id, $3::text, $4::bigint, $5::bigint, $6::bigint, $7::text FROM u`,
 			p.ID, p.UploadID, p.Project, p.Size, p.CreatedAt, p.Started, p.BlobKey, now.Unix(), max.Bytes, max.Count)
-		if err != nil || tag.RowsAffected() == 1 {
+		if err != nil {
 			return err
 		}
-		r, err := loadUpload(ctx, s.pool, p.Project, p.UploadID, false)
+		if tag.RowsAffected() == 1 {
+			return take(ctx, tx, p.Project, silo.Usage{Bytes: p.Size}, q)
+		}
+		r, err := loadUpload(ctx, tx, p.Project, p.UploadID, false)
 		if err != nil {
 			return err
 		}

@@ -53,6 +53,11 @@ func (s *MetaStore) CompleteUpload(ctx context.Context, c *silo.Completion) (*si
 		if _, err := insertFile(ctx, tx, c.File); err != nil {
 			return err
 		}
+		// The parts left out stop counting; the File counts what it keeps.
+		d := silo.Usage{Bytes: c.File.Bytes - r.partBytes, Files: 1, PendingUploads: -1}
+		if err := take(ctx, tx, c.Project, d, c.Quota); err != nil {
+			return err
+		}
 		ids := c.PartIDs
 		if ids == nil {
 			ids = []string{}
@@ -110,13 +115,31 @@ func (s *MetaStore) CancelUpload(ctx context.Context, project, id string, now ti
 	return outcome(done, u, err)
 }
 
-// endUploads sets the status of pending Uploads that end without a File, and
-// queues all their parts as garbage.
+// endUploads sets the status of pending Uploads that end without a File,
+// takes them and their parts off their projects' usage, and queues all their
+// parts as garbage.
 func endUploads(ctx context.Context, tx pgx.Tx, ids []string, st silo.UploadStatus, now time.Time) error {
+	rows, err := tx.Query(ctx, `
+		SELECT project, sum(part_bytes)::bigint, count(*) FROM uploads WHERE id = ANY($1) GROUP BY project`, ids)
+	if err != nil {
+		return err
+	}
+	changes := make(map[string]silo.Usage)
+	var project string
+	var bytes, n int64
+	if _, err := pgx.ForEachRow(rows, []any{&project, &bytes, &n}, func() error {
+		changes[project] = silo.Usage{Bytes: -bytes, PendingUploads: -n}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := release(ctx, tx, changes); err != nil {
+		return err
+	}
 	if err := dropParts(ctx, tx, ids, nil, now); err != nil {
 		return err
 	}
-	_, err := tx.Exec(ctx, `UPDATE uploads SET status = $1 WHERE id = ANY($2)`, string(st), ids)
+	_, err = tx.Exec(ctx, `UPDATE uploads SET status = $1 WHERE id = ANY($2)`, string(st), ids)
 	return err
 }
 

@@ -195,6 +195,10 @@ func httpClient(opts Options) *awshttp.BuildableClient {
 // Close releases nothing: the store holds no resource but idle connections.
 func (s *Store) Close() error { return nil }
 
+// PutBufferBytes is the buffer one Put holds until its blob outgrows it
+// (silo.PutBufferer); a larger blob holds two.
+func (s *Store) PutBufferBytes() int { return s.opts.PartSize }
+
 // objectKey returns the object key of the blob key.
 func (s *Store) objectKey(key string) string { return s.prefix + key }
 

@@ -26,6 +26,12 @@ func (s *Service) CreateFile(ctx context.Context, req *silo.FileCreate) (*silo.F
 	if req.Data == nil {
 		return nil, silo.Errorf(silo.EMISSING, "file", "Missing required parameter: 'file'.")
 	}
+	if err := silo.CheckFilename(req.Filename, "file"); err != nil {
+		return nil, err
+	}
+	if err := s.checkRoom(ctx, proj, silo.Usage{Bytes: 1, Files: 1}); err != nil {
+		return nil, err
+	}
 	f := &silo.File{ID: s.cfg.NewID(silo.FileIDPrefix), Project: proj}
 	key := fileKeys + f.ID
 	tooLarge := silo.Errorf(silo.EFILETOOLARGE, "file", "A file sent to /files takes at most %d bytes (512 MiB); send larger files through /uploads in parts.", silo.MaxFileBytes)
@@ -62,7 +68,12 @@ func (s *Service) CreateFile(ctx context.Context, req *silo.FileCreate) (*silo.F
 	f.Purpose = req.Purpose
 	f.ExpiresAt = silo.FileExpiresAt(req.Purpose, now, after)
 	f.Blobs = []silo.BlobRef{{Key: key, Size: n}}
-	if err := s.meta.CreateFile(ctx, f); err != nil {
+	if err := ctx.Err(); err != nil {
+		return discard(err) // the client left before the record was begun
+	}
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	if err := s.meta.CreateFile(cctx, f, s.cfg.Quota); err != nil {
 		if !refused(err) {
 			return nil, err // the record may exist: the orphan sweep decides
 		}

@@ -228,7 +228,11 @@ func (c *chain) prefix(ctx context.Context, partIDs []string) (int, []byte) {
 
 // digest returns the hex md5 of the listed parts' bytes: from the chain's state
 // as far as the chain matches the list, then by reading the rest in order.
+// A digest computed once is remembered while u is pending.
 func (s *Service) digest(ctx context.Context, u *silo.Upload, partIDs []string, blobs []silo.BlobRef) (string, error) {
+	if sum, ok := s.sums.get(u, partIDs); ok {
+		return sum, nil
+	}
 	h := md5.New()
 	start := 0
 	if c := s.md5.get(u, false); c != nil {
@@ -248,5 +252,7 @@ func (s *Service) digest(ctx context.Context, u *silo.Upload, partIDs []string, 
 			return "", err
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum := hex.EncodeToString(h.Sum(nil))
+	s.sums.put(u, partIDs, sum)
+	return sum, nil
 }

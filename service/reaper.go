@@ -27,6 +27,7 @@ func (s *Service) reap(ctx context.Context) (ReapStats, error) {
 	var st ReapStats
 	now := s.now()
 	s.md5.prune(now.Unix())
+	s.sums.prune(now.Unix())
 	for {
 		n, err := s.meta.ExpireUploads(ctx, now, batch)
 		st.ExpiredUploads += n

@@ -37,6 +37,8 @@ type Config struct {
 	GarbageLease time.Duration
 	// Observer hears what the service does, for metrics. Nil: nobody.
 	Observer Observer
+	// Quota is what each project may hold; the zero value is no limit.
+	Quota silo.Quota
 }
 
 // Service implements silo.UploadService and silo.FileService over a MetaStore
@@ -46,6 +48,7 @@ type Service struct {
 	blobs silo.BlobStore
 	cfg   Config
 	md5   *chains
+	sums  *digests
 }
 
 var (
@@ -67,7 +70,7 @@ func New(meta silo.MetaStore, blobs silo.BlobStore, cfg Config) *Service {
 	if cfg.GarbageLease <= 0 {
 		cfg.GarbageLease = time.Minute
 	}
-	return &Service{meta: meta, blobs: blobs, cfg: cfg, md5: newChains(cfg.NoArrivalMD5)}
+	return &Service{meta: meta, blobs: blobs, cfg: cfg, md5: newChains(cfg.NoArrivalMD5), sums: newDigests()}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
@@ -81,10 +84,25 @@ func project(ctx context.Context) (string, error) {
 	return p, nil
 }
 
+// checkRoom refuses, before any byte of its body is read, a request that
+// would add add to a project already at its quota. It is only a first look:
+// the metadata store checks the quota again, exactly, when it records what
+// the request made.
+func (s *Service) checkRoom(ctx context.Context, project string, add silo.Usage) error {
+	if s.cfg.Quota == (silo.Quota{}) {
+		return nil
+	}
+	used, err := s.meta.Usage(ctx, project)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Quota.Check(used, add)
+}
+
 // notFound gives a store's ENOTFOUND the parameter and message of the API.
 func notFound(err error, param, kind, id string) error {
 	if silo.ErrorCode(err) == silo.ENOTFOUND {
-		return silo.Errorf(silo.ENOTFOUND, param, "No %s found with id '%s'.", kind, id)
+		return silo.Errorf(silo.ENOTFOUND, param, "No %s found with id '%s'.", kind, silo.Clip(id))
 	}
 	return err
 }
@@ -111,6 +129,16 @@ func ownKey(key string) bool {
 func refused(err error) bool {
 	code := silo.ErrorCode(err)
 	return code != silo.EUNAVAILABLE && code != silo.EINTERNAL
+}
+
+// commitTimeout bounds a record's commit once its bytes are stored.
+const commitTimeout = 30 * time.Second
+
+// commitContext returns the context for recording bytes already stored: not
+// cancelled when the client hangs up, so that the commit's outcome is known
+// (made, or refused and its blob deleted) instead of left for the orphan sweep.
+func commitContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 }
 
 // limitReader reads at most max bytes from r and fails with err as soon as r has

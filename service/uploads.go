@@ -39,7 +39,7 @@ func (s *Service) CreateUpload(ctx context.Context, req *silo.UploadCreate) (*si
 	if req.ExpiresAfter != nil {
 		u.FileExpiresAfter = req.ExpiresAfter.Seconds
 	}
-	if err := s.meta.CreateUpload(ctx, u); err != nil {
+	if err := s.meta.CreateUpload(ctx, u, s.cfg.Quota); err != nil {
 		return nil, err
 	}
 	s.observe(Event{Kind: UploadCreated, Count: 1})
@@ -61,6 +61,11 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 	if st := u.StatusAt(started); st != silo.StatusPending {
 		return nil, silo.NotPendingError(u.ID, st)
 	}
+	// A part has at least one byte to count against the quota, in all
+	// likelihood: refuse it before reading them if there is no room.
+	if err := s.checkRoom(ctx, proj, silo.Usage{Bytes: 1}); err != nil {
+		return nil, err
+	}
 	p := &silo.Part{
 		ID:       s.cfg.NewID(silo.PartIDPrefix),
 		UploadID: u.ID,
@@ -78,10 +83,19 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 		return nil, err
 	}
 	p.Size = n
+	if err := ctx.Err(); err != nil {
+		// The client left before the record was begun: nothing will ever name
+		// these bytes, so they go now rather than at the next orphan sweep.
+		s.md5.failed(s, u, p)
+		s.blobs.Delete(context.WithoutCancel(ctx), p.BlobKey)
+		return nil, err
+	}
 	now := s.now()
 	p.CreatedAt = now.Unix()
 	max := silo.PartLimits{Bytes: u.Bytes + silo.MaxPartBytes, Count: silo.MaxUploadParts}
-	if err := s.meta.AddPart(ctx, p, now, max); err != nil {
+	cctx, cancel := commitContext(ctx)
+	defer cancel()
+	if err := s.meta.AddPart(cctx, p, now, max, s.cfg.Quota); err != nil {
 		s.md5.failed(s, u, p)
 		if refused(err) {
 			// Nothing references the blob: it is ours to remove, even if the
@@ -137,7 +151,7 @@ func (s *Service) CompleteUpload(ctx context.Context, uploadID string, partIDs [
 		Blobs:     blobs,
 	}
 	done, err := s.meta.CompleteUpload(ctx, &silo.Completion{
-		Project: proj, UploadID: u.ID, PartIDs: partIDs, MD5: md5, File: f, Now: now,
+		Project: proj, UploadID: u.ID, PartIDs: partIDs, MD5: md5, File: f, Now: now, Quota: s.cfg.Quota,
 	})
 	if err != nil {
 		// Another identical complete may have won the race: that is success.
@@ -147,6 +161,7 @@ func (s *Service) CompleteUpload(ctx context.Context, uploadID string, partIDs [
 		return nil, notFound(err, "upload_id", "upload", uploadID)
 	}
 	s.md5.forget(u.ID)
+	s.sums.forget(u.ID)
 	s.observe(Event{Kind: UploadCompleted, Count: 1, Bytes: done.Bytes})
 	s.observe(Event{Kind: FileCreated, Count: 1, Bytes: done.Bytes})
 	return done, nil
@@ -236,6 +251,7 @@ func (s *Service) CancelUpload(ctx context.Context, uploadID string) (*silo.Uplo
 		return nil, notFound(err, "upload_id", "upload", uploadID)
 	}
 	s.md5.forget(uploadID)
+	s.sums.forget(uploadID)
 	s.observe(Event{Kind: UploadCancelled, Count: 1})
 	return u, nil
 }

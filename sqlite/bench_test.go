@@ -35,7 +35,7 @@ func BenchmarkListFiles(b *testing.B) {
 				}
 				f := &silo.File{ID: fmt.Sprintf("file-%06d", i), Project: "p", Bytes: 1, CreatedAt: t0.Unix(),
 					Filename: "f", Purpose: purposes[i%len(purposes)], Blobs: []silo.BlobRef{{Key: fmt.Sprintf("files/%d", i), Size: 1}}}
-				if err := s.CreateFile(ctx, f); err != nil {
+				if err := s.CreateFile(ctx, f, silo.Quota{}); err != nil {
 					b.Error(err)
 					return
 				}
@@ -86,7 +86,7 @@ func BenchmarkCreateUpload(b *testing.B) {
 					u := &silo.Upload{ID: silo.NewID(silo.UploadIDPrefix), Project: "p", Bytes: 1, Filename: "f",
 						Purpose: "batch", MimeType: "text/plain", CreatedAt: t0.Unix(), ExpiresAt: t0.Unix() + 3600,
 						Status: silo.StatusPending}
-					if err := s.CreateUpload(ctx, u); err != nil {
+					if err := s.CreateUpload(ctx, u, silo.Quota{}); err != nil {
 						b.Error(err)
 						return
 					}

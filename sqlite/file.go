@@ -69,8 +69,15 @@ func insertFile(tx *sql.Tx, f *silo.File) (int64, error) {
 	return seq, nil
 }
 
-// deleteFile makes the file a tombstone and queues its blobs as garbage.
+// deleteFile makes the file a tombstone, takes it off its project's usage and
+// queues its blobs as garbage.
 func deleteFile(tx *sql.Tx, seq int64, now time.Time) error {
+	if _, err := tx.Exec(`
+		UPDATE project_usage
+		SET bytes = bytes - (SELECT bytes FROM files WHERE seq = ?), files = files - 1
+		WHERE project = (SELECT project FROM files WHERE seq = ?)`, seq, seq); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(`UPDATE files SET deleted = 1 WHERE seq = ?`, seq); err != nil {
 		return err
 	}
@@ -87,8 +94,11 @@ func fileNotFound(id string) error {
 }
 
 // CreateFile implements silo.MetaStore.
-func (s *MetaStore) CreateFile(ctx context.Context, f *silo.File) error {
+func (s *MetaStore) CreateFile(ctx context.Context, f *silo.File, q silo.Quota) error {
 	return s.w.do(ctx, func(tx *sql.Tx) error {
+		if err := take(tx, f.Project, silo.Usage{Bytes: f.Bytes, Files: 1}, q); err != nil {
+			return err
+		}
 		_, err := insertFile(tx, f)
 		return err
 	})

@@ -31,19 +31,19 @@ func TestReopen(t *testing.T) {
 
 	up := &silo.Upload{ID: "upload_a", Project: "p", Bytes: 3, Filename: "a", Purpose: "batch",
 		MimeType: "text/plain", CreatedAt: t0.Unix(), ExpiresAt: t0.Unix() + 3600, Status: silo.StatusPending}
-	must(t, "CreateUpload", s.CreateUpload(ctx, up))
+	must(t, "CreateUpload", s.CreateUpload(ctx, up, silo.Quota{}))
 	part := &silo.Part{ID: "part_a", UploadID: up.ID, Project: "p", Size: 3, CreatedAt: t0.Unix(), Started: 1, BlobKey: "parts/a"}
-	must(t, "AddPart", s.AddPart(ctx, part, t0, silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}))
+	must(t, "AddPart", s.AddPart(ctx, part, t0, silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}, silo.Quota{}))
 	pending := *up
 	pending.ID = "upload_b"
-	must(t, "CreateUpload", s.CreateUpload(ctx, &pending))
-	must(t, "AddPart", s.AddPart(ctx, &silo.Part{ID: "part_b", UploadID: "upload_b", Project: "p", Size: 1, Started: 1, BlobKey: "parts/b"}, t0, silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}))
+	must(t, "CreateUpload", s.CreateUpload(ctx, &pending, silo.Quota{}))
+	must(t, "AddPart", s.AddPart(ctx, &silo.Part{ID: "part_b", UploadID: "upload_b", Project: "p", Size: 1, Started: 1, BlobKey: "parts/b"}, t0, silo.PartLimits{Bytes: 100, Count: silo.MaxUploadParts}, silo.Quota{}))
 	file := &silo.File{ID: "file-c", Project: "p", Bytes: 3, CreatedAt: t0.Unix(), Filename: "a", Purpose: "batch",
 		Blobs: []silo.BlobRef{{Key: "parts/a", Size: 3}}}
 	done, err := s.CompleteUpload(ctx, &silo.Completion{Project: "p", UploadID: up.ID, PartIDs: []string{"part_a"}, File: file, Now: t0})
 	must(t, "CompleteUpload", err)
 	gone := &silo.File{ID: "file-d", Project: "p", CreatedAt: t0.Unix(), Filename: "d", Purpose: "batch", Blobs: []silo.BlobRef{{Key: "files/d", Size: 0}}}
-	must(t, "CreateFile", s.CreateFile(ctx, gone))
+	must(t, "CreateFile", s.CreateFile(ctx, gone, silo.Quota{}))
 	must(t, "DeleteFile", s.DeleteFile(ctx, "p", gone.ID, t0))
 	must(t, "Close", s.Close())
 
@@ -74,7 +74,7 @@ func TestReopen(t *testing.T) {
 
 	// A file created now comes after the old ones, the deleted one included.
 	later := &silo.File{ID: "file-e", Project: "p", CreatedAt: t0.Unix(), Filename: "e", Purpose: "batch"}
-	must(t, "CreateFile", s.CreateFile(ctx, later))
+	must(t, "CreateFile", s.CreateFile(ctx, later, silo.Quota{}))
 	list, err := s.ListFiles(ctx, "p", silo.FileQuery{Limit: 10, Order: "asc", After: gone.ID}, t0)
 	must(t, "ListFiles", err)
 	if len(list.Files) != 1 || list.Files[0].ID != later.ID || list.HasMore {
@@ -98,8 +98,8 @@ func TestOpen_SchemaVersion(t *testing.T) {
 	defer db.Close()
 	var v int
 	must(t, "SELECT version", db.QueryRow(`SELECT version FROM schema_version`).Scan(&v))
-	if v != 2 {
-		t.Errorf("schema version: got %d, want 2", v)
+	if v != 3 {
+		t.Errorf("schema version: got %d, want 3", v)
 	}
 	_, err = db.Exec(`UPDATE schema_version SET version = 99`)
 	must(t, "UPDATE schema_version", err)
@@ -113,7 +113,7 @@ func TestOpen_SchemaVersion(t *testing.T) {
 func TestClose(t *testing.T) {
 	s := open(t, sqlite.Options{})
 	must(t, "Close", s.Close())
-	err := s.CreateFile(context.Background(), &silo.File{ID: "file-a", Project: "p"})
+	err := s.CreateFile(context.Background(), &silo.File{ID: "file-a", Project: "p"}, silo.Quota{})
 	if err == nil {
 		t.Errorf("CreateFile after Close: got no error")
 	}

@@ -64,8 +64,11 @@ func (r *uploadRow) view(ctx context.Context, tx *sql.Tx) (*silo.Upload, error) 
 }
 
 // CreateUpload implements silo.MetaStore.
-func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload) error {
+func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload, q silo.Quota) error {
 	return s.w.do(ctx, func(tx *sql.Tx) error {
+		if err := take(tx, u.Project, silo.Usage{PendingUploads: 1}, q); err != nil {
+			return err
+		}
 		_, err := tx.Exec(`
 			INSERT INTO uploads (id, project, bytes, filename, purpose, mime_type,
 				created_at, expires_at, status, file_expires_after)
@@ -91,9 +94,9 @@ func (s *MetaStore) GetUpload(ctx context.Context, project, id string) (*silo.Up
 }
 
 // AddPart implements silo.MetaStore. The writer runs it alone, so the check
-// of the running totals part_bytes and part_count and their update are one
-// step.
-func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits) error {
+// of the running totals part_bytes and part_count, and of the project's
+// usage, and their update are one step.
+func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, max silo.PartLimits, q silo.Quota) error {
 	return s.w.do(ctx, func(tx *sql.Tx) error {
 		r, err := loadUpload(bg, tx, p.Project, p.UploadID)
 		if err != nil {
@@ -103,6 +106,9 @@ func (s *MetaStore) AddPart(ctx context.Context, p *silo.Part, now time.Time, ma
 			return err
 		}
 		if err := max.Check(r.u.ID, r.partCount, r.partBytes+p.Size); err != nil {
+			return err
+		}
+		if err := take(tx, p.Project, silo.Usage{Bytes: p.Size}, q); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`
@@ -171,6 +177,11 @@ func (s *MetaStore) CompleteUpload(ctx context.Context, c *silo.Completion) (*si
 			}
 			return err
 		}
+		// The parts left out stop counting; the File counts what it keeps.
+		d := silo.Usage{Bytes: c.File.Bytes - r.partBytes, Files: 1, PendingUploads: -1}
+		if err := take(tx, c.Project, d, c.Quota); err != nil {
+			return err
+		}
 		seq, err := insertFile(tx, c.File)
 		if err != nil {
 			return err
@@ -224,8 +235,15 @@ func (s *MetaStore) CancelUpload(ctx context.Context, project, id string, now ti
 }
 
 // endUpload sets the status of a pending Upload that ends without a File,
-// and queues all its parts as garbage.
+// takes it and its parts off its project's usage, and queues all its parts
+// as garbage.
 func endUpload(tx *sql.Tx, id string, st silo.UploadStatus, now time.Time) error {
+	if _, err := tx.Exec(`
+		UPDATE project_usage
+		SET bytes = bytes - (SELECT part_bytes FROM uploads WHERE id = ?), pending_uploads = pending_uploads - 1
+		WHERE project = (SELECT project FROM uploads WHERE id = ?)`, id, id); err != nil {
+		return err
+	}
 	if err := dropParts(tx, id, 0, now); err != nil {
 		return err
 	}

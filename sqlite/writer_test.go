@@ -23,7 +23,7 @@ func TestGroupCommit_FailureStaysAlone(t *testing.T) {
 			CreatedAt: t0.Unix(), ExpiresAt: t0.Unix() + 3600, Status: silo.StatusPending}
 	}
 	const dup = "upload_dup"
-	must(t, "CreateUpload", s.CreateUpload(ctx, upload(dup)))
+	must(t, "CreateUpload", s.CreateUpload(ctx, upload(dup), silo.Quota{}))
 
 	const n = 64
 	errs := make([]error, n)
@@ -36,7 +36,7 @@ func TestGroupCommit_FailureStaysAlone(t *testing.T) {
 		}
 		wg.Go(func() {
 			<-start
-			errs[i] = s.CreateUpload(ctx, upload(id))
+			errs[i] = s.CreateUpload(ctx, upload(id), silo.Quota{})
 		})
 	}
 	close(start)
@@ -66,7 +66,7 @@ func TestWriter_CancelledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	f := &silo.File{ID: "file-a", Project: "p", CreatedAt: t0.Unix(), Filename: "a", Purpose: "batch"}
-	if err := s.CreateFile(ctx, f); !errors.Is(err, context.Canceled) {
+	if err := s.CreateFile(ctx, f, silo.Quota{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("CreateFile with a cancelled context: got %v, want %v", err, context.Canceled)
 	}
 	_, err := s.GetFile(context.Background(), "p", f.ID, t0)

@@ -55,6 +55,9 @@ func MetaStore(t *testing.T, open func(t *testing.T) silo.MetaStore) {
 		{"RaceAddPartLimit", testRaceAddPartLimit},
 		{"RaceAddPartCount", testRaceAddPartCount},
 		{"RaceCompleteCancel", testRaceCompleteCancel},
+		{"Usage", testUsage},
+		{"QuotaRefusals", testQuotaRefusals},
+		{"RaceQuota", testRaceQuota},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,7 +116,7 @@ func (f *metaFixture) newUpload(project string) *silo.Upload {
 func (f *metaFixture) upload(project string) *silo.Upload {
 	f.Helper()
 	u := f.newUpload(project)
-	if err := f.s.CreateUpload(f.ctx, u); err != nil {
+	if err := f.s.CreateUpload(f.ctx, u, silo.Quota{}); err != nil {
 		f.Fatalf("CreateUpload: %v", err)
 	}
 	return u
@@ -137,7 +140,7 @@ func (f *metaFixture) newPart(u *silo.Upload, size, started int64) *silo.Part {
 func (f *metaFixture) part(u *silo.Upload, size, started int64) *silo.Part {
 	f.Helper()
 	p := f.newPart(u, size, started)
-	if err := f.s.AddPart(f.ctx, p, metaT0, metaNoLimits); err != nil {
+	if err := f.s.AddPart(f.ctx, p, metaT0, metaNoLimits, silo.Quota{}); err != nil {
 		f.Fatalf("AddPart: %v", err)
 	}
 	return p
@@ -166,7 +169,7 @@ func (f *metaFixture) file(project, purpose string, expiresAt int64) *silo.File 
 	f.Helper()
 	id := silo.NewID("")
 	file := f.newFile(project, purpose, expiresAt, silo.BlobRef{Key: "files/" + id, Size: 10})
-	if err := f.s.CreateFile(f.ctx, file); err != nil {
+	if err := f.s.CreateFile(f.ctx, file, silo.Quota{}); err != nil {
 		f.Fatalf("CreateFile: %v", err)
 	}
 	return file

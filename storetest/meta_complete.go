@@ -220,7 +220,7 @@ func testExpireUploads(f *metaFixture) {
 	exp := time.Unix(due[0].ExpiresAt, 0)
 	later := f.newUpload("proj")
 	later.ExpiresAt = exp.Add(time.Hour).Unix()
-	if err := f.s.CreateUpload(f.ctx, later); err != nil {
+	if err := f.s.CreateUpload(f.ctx, later, silo.Quota{}); err != nil {
 		f.Fatalf("CreateUpload: %v", err)
 	}
 	laterPart := f.part(later, 10, 1)

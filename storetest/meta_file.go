@@ -10,7 +10,7 @@ import (
 func testCreateGetFile(f *metaFixture) {
 	file := f.newFile("proj", "assistants", 0,
 		silo.BlobRef{Key: "files/b", Size: 7}, silo.BlobRef{Key: "files/a", Size: 5})
-	if err := f.s.CreateFile(f.ctx, file); err != nil {
+	if err := f.s.CreateFile(f.ctx, file, silo.Quota{}); err != nil {
 		f.Fatalf("CreateFile: %v", err)
 	}
 	got, err := f.s.GetFile(f.ctx, "proj", file.ID, metaFar)
@@ -25,7 +25,7 @@ func testCreateGetFile(f *metaFixture) {
 	f.wantCode("GetFile of an unknown id", err, silo.ENOTFOUND)
 
 	empty := f.newFile("proj", "user_data", 0)
-	if err := f.s.CreateFile(f.ctx, empty); err != nil {
+	if err := f.s.CreateFile(f.ctx, empty, silo.Quota{}); err != nil {
 		f.Fatalf("CreateFile of an empty file: %v", err)
 	}
 	got, err = f.s.GetFile(f.ctx, "proj", empty.ID, metaT0)
@@ -64,7 +64,7 @@ func testFileExpiry(f *metaFixture) {
 // testFileCopies checks that the store keeps its own copy of a File.
 func testFileCopies(f *metaFixture) {
 	file := f.newFile("proj", "vision", 0, silo.BlobRef{Key: "files/a", Size: 5})
-	if err := f.s.CreateFile(f.ctx, file); err != nil {
+	if err := f.s.CreateFile(f.ctx, file, silo.Quota{}); err != nil {
 		f.Fatalf("CreateFile: %v", err)
 	}
 	want := *file
@@ -100,7 +100,7 @@ func testFileCopies(f *metaFixture) {
 func testDeleteFile(f *metaFixture) {
 	file := f.newFile("proj", "fine-tune", 0,
 		silo.BlobRef{Key: "files/a", Size: 5}, silo.BlobRef{Key: "files/b", Size: 5})
-	if err := f.s.CreateFile(f.ctx, file); err != nil {
+	if err := f.s.CreateFile(f.ctx, file, silo.Quota{}); err != nil {
 		f.Fatalf("CreateFile: %v", err)
 	}
 	keep := f.file("proj", "fine-tune", 0)
@@ -205,7 +205,7 @@ func testListFilesNoBlobs(f *metaFixture) {
 			blobs = append(blobs, silo.BlobRef{Key: fmt.Sprintf("files/%d/%c", i, 'z'-j), Size: int64(10 + j)})
 		}
 		file := f.newFile("proj", "batch", 0, blobs...)
-		if err := f.s.CreateFile(f.ctx, file); err != nil {
+		if err := f.s.CreateFile(f.ctx, file, silo.Quota{}); err != nil {
 			f.Fatalf("CreateFile: %v", err)
 		}
 		want = append(want, file)

@@ -18,7 +18,7 @@ func testRaceAddPartLimit(f *metaFixture) {
 		p := f.newPart(u, size, int64(i))
 		wg.Go(func() {
 			<-start
-			errs[i] = f.s.AddPart(f.ctx, p, metaT0, silo.PartLimits{Bytes: limit, Count: silo.MaxUploadParts})
+			errs[i] = f.s.AddPart(f.ctx, p, metaT0, silo.PartLimits{Bytes: limit, Count: silo.MaxUploadParts}, silo.Quota{})
 		})
 	}
 	close(start)
@@ -57,7 +57,7 @@ func testRaceAddPartCount(f *metaFixture) {
 		p := f.newPart(u, 1, int64(i))
 		wg.Go(func() {
 			<-start
-			errs[i] = f.s.AddPart(f.ctx, p, metaT0, silo.PartLimits{Bytes: silo.MaxUploadBytes, Count: count})
+			errs[i] = f.s.AddPart(f.ctx, p, metaT0, silo.PartLimits{Bytes: silo.MaxUploadBytes, Count: count}, silo.Quota{})
 		})
 	}
 	close(start)
@@ -126,7 +126,7 @@ func testRaceCompleteCancel(f *metaFixture) {
 				case "cancel":
 					r.up, r.err = f.s.CancelUpload(f.ctx, "proj", u.ID, metaT0)
 				default:
-					r.err = f.s.AddPart(f.ctx, r.p, metaT0, metaNoLimits)
+					r.err = f.s.AddPart(f.ctx, r.p, metaT0, metaNoLimits, silo.Quota{})
 				}
 			})
 		}

@@ -11,7 +11,7 @@ import (
 func testCreateGetUpload(f *metaFixture) {
 	u := f.newUpload("proj")
 	u.FileExpiresAfter = 7200
-	if err := f.s.CreateUpload(f.ctx, u); err != nil {
+	if err := f.s.CreateUpload(f.ctx, u, silo.Quota{}); err != nil {
 		f.Fatalf("CreateUpload: %v", err)
 	}
 	got, err := f.s.GetUpload(f.ctx, "proj", u.ID)
@@ -76,7 +76,7 @@ func testProjectIsolation(f *metaFixture) {
 	f.wantCode("GetUpload", err, silo.ENOTFOUND)
 	q := f.newPart(u, 10, 2)
 	q.Project = other
-	f.wantCode("AddPart", f.s.AddPart(f.ctx, q, metaT0, metaNoLimits), silo.ENOTFOUND)
+	f.wantCode("AddPart", f.s.AddPart(f.ctx, q, metaT0, metaNoLimits, silo.Quota{}), silo.ENOTFOUND)
 	_, err = f.s.ListParts(f.ctx, other, u.ID)
 	f.wantCode("ListParts", err, silo.ENOTFOUND)
 	c := f.completion(u, p)
@@ -125,7 +125,7 @@ func testProjectIsolation(f *metaFixture) {
 func testAddPart(f *metaFixture) {
 	u := f.upload("proj")
 	p := f.newPart(u, 10, 1)
-	if err := f.s.AddPart(f.ctx, p, metaT0, metaBytes100); err != nil {
+	if err := f.s.AddPart(f.ctx, p, metaT0, metaBytes100, silo.Quota{}); err != nil {
 		f.Fatalf("AddPart: %v", err)
 	}
 	parts, err := f.s.ListParts(f.ctx, "proj", u.ID)
@@ -141,7 +141,7 @@ func testAddPart(f *metaFixture) {
 
 	q := f.newPart(u, 10, 2)
 	q.UploadID = silo.NewID(silo.UploadIDPrefix)
-	f.wantCode("AddPart to an unknown upload", f.s.AddPart(f.ctx, q, metaT0, metaBytes100), silo.ENOTFOUND)
+	f.wantCode("AddPart to an unknown upload", f.s.AddPart(f.ctx, q, metaT0, metaBytes100, silo.Quota{}), silo.ENOTFOUND)
 	if k := f.known(q.BlobKey); k[q.BlobKey] {
 		f.Errorf("KnownBlobs(%s): got true, want false for a part that was refused", q.BlobKey)
 	}
@@ -153,12 +153,12 @@ func testAddPartExpiry(f *metaFixture) {
 	u := f.upload("proj")
 	exp := time.Unix(u.ExpiresAt, 0)
 	last := exp.Add(-time.Nanosecond)
-	if err := f.s.AddPart(f.ctx, f.newPart(u, 1, 1), last, metaBytes100); err != nil {
+	if err := f.s.AddPart(f.ctx, f.newPart(u, 1, 1), last, metaBytes100, silo.Quota{}); err != nil {
 		f.Errorf("AddPart a nanosecond before expires_at: %v", err)
 	}
 	p := f.newPart(u, 1, 2)
-	f.wantError("AddPart at expires_at", f.s.AddPart(f.ctx, p, exp, metaBytes100), silo.EUPLOADEXPIRED, "")
-	f.wantCode("AddPart after expires_at", f.s.AddPart(f.ctx, f.newPart(u, 1, 3), exp.Add(time.Hour), metaBytes100), silo.EUPLOADEXPIRED)
+	f.wantError("AddPart at expires_at", f.s.AddPart(f.ctx, p, exp, metaBytes100, silo.Quota{}), silo.EUPLOADEXPIRED, "")
+	f.wantCode("AddPart after expires_at", f.s.AddPart(f.ctx, f.newPart(u, 1, 3), exp.Add(time.Hour), metaBytes100, silo.Quota{}), silo.EUPLOADEXPIRED)
 	if k := f.known(p.BlobKey); k[p.BlobKey] {
 		f.Errorf("KnownBlobs(%s): got true, want false for a part refused as expired", p.BlobKey)
 	}
@@ -169,12 +169,12 @@ func testAddPartExpiry(f *metaFixture) {
 func testAddPartLimit(f *metaFixture) {
 	u := f.upload("proj")
 	for i, size := range []int64{60, 40} {
-		if err := f.s.AddPart(f.ctx, f.newPart(u, size, int64(i)), metaT0, metaBytes100); err != nil {
+		if err := f.s.AddPart(f.ctx, f.newPart(u, size, int64(i)), metaT0, metaBytes100, silo.Quota{}); err != nil {
 			f.Fatalf("AddPart of %d bytes within the limit: %v", size, err)
 		}
 	}
 	p := f.newPart(u, 1, 9)
-	f.wantTooLarge("AddPart past the limit", f.s.AddPart(f.ctx, p, metaT0, metaBytes100), "bytes", "100")
+	f.wantTooLarge("AddPart past the limit", f.s.AddPart(f.ctx, p, metaT0, metaBytes100, silo.Quota{}), "bytes", "100")
 	if k := f.known(p.BlobKey); k[p.BlobKey] {
 		f.Errorf("KnownBlobs(%s): got true, want false for a part refused as too large", p.BlobKey)
 	}
@@ -185,7 +185,7 @@ func testAddPartLimit(f *metaFixture) {
 	if len(parts) != 2 {
 		f.Errorf("ListParts: got %d parts, want 2", len(parts))
 	}
-	if err := f.s.AddPart(f.ctx, f.newPart(u, 0, 10), metaT0, metaBytes100); err != nil {
+	if err := f.s.AddPart(f.ctx, f.newPart(u, 0, 10), metaT0, metaBytes100, silo.Quota{}); err != nil {
 		f.Errorf("AddPart of 0 bytes at the limit: %v", err)
 	}
 }
@@ -211,12 +211,12 @@ func testAddPartCount(f *metaFixture) {
 	max := silo.PartLimits{Bytes: silo.MaxUploadBytes, Count: count}
 	u := f.upload("proj")
 	for i := range count {
-		if err := f.s.AddPart(f.ctx, f.newPart(u, int64(i%2), int64(i)), metaT0, max); err != nil {
+		if err := f.s.AddPart(f.ctx, f.newPart(u, int64(i%2), int64(i)), metaT0, max, silo.Quota{}); err != nil {
 			f.Fatalf("AddPart %d of %d: %v", i+1, count, err)
 		}
 	}
 	p := f.newPart(u, 0, count)
-	f.wantTooLarge("AddPart past the count", f.s.AddPart(f.ctx, p, metaT0, max), "parts", strconv.Itoa(count))
+	f.wantTooLarge("AddPart past the count", f.s.AddPart(f.ctx, p, metaT0, max, silo.Quota{}), "parts", strconv.Itoa(count))
 	if k := f.known(p.BlobKey); k[p.BlobKey] {
 		f.Errorf("KnownBlobs(%s): got true, want false for a part refused as one too many", p.BlobKey)
 	}
@@ -228,11 +228,11 @@ func testAddPartCount(f *metaFixture) {
 		f.Errorf("ListParts: got %d parts, want %d", len(parts), count)
 	}
 	// A higher count takes one more: the limit is the caller's, per call.
-	if err := f.s.AddPart(f.ctx, p, metaT0, silo.PartLimits{Bytes: silo.MaxUploadBytes, Count: count + 1}); err != nil {
+	if err := f.s.AddPart(f.ctx, p, metaT0, silo.PartLimits{Bytes: silo.MaxUploadBytes, Count: count + 1}, silo.Quota{}); err != nil {
 		f.Errorf("AddPart within a higher count: %v", err)
 	}
 	other := f.upload("proj")
-	if err := f.s.AddPart(f.ctx, f.newPart(other, 1, 1), metaT0, max); err != nil {
+	if err := f.s.AddPart(f.ctx, f.newPart(other, 1, 1), metaT0, max, silo.Quota{}); err != nil {
 		f.Errorf("AddPart to another upload: %v; the count is per upload", err)
 	}
 }
@@ -243,16 +243,16 @@ func testAddPartCount(f *metaFixture) {
 func testAddPartCountAndBytes(f *metaFixture) {
 	max := silo.PartLimits{Bytes: 100, Count: 2}
 	u := f.upload("proj")
-	if err := f.s.AddPart(f.ctx, f.newPart(u, 90, 1), metaT0, max); err != nil {
+	if err := f.s.AddPart(f.ctx, f.newPart(u, 90, 1), metaT0, max, silo.Quota{}); err != nil {
 		f.Fatalf("AddPart: %v", err)
 	}
 	big := f.newPart(u, 11, 2)
-	f.wantTooLarge("AddPart past the bytes", f.s.AddPart(f.ctx, big, metaT0, max), "bytes", "100")
-	if err := f.s.AddPart(f.ctx, f.newPart(u, 10, 3), metaT0, max); err != nil {
+	f.wantTooLarge("AddPart past the bytes", f.s.AddPart(f.ctx, big, metaT0, max, silo.Quota{}), "bytes", "100")
+	if err := f.s.AddPart(f.ctx, f.newPart(u, 10, 3), metaT0, max, silo.Quota{}); err != nil {
 		f.Fatalf("AddPart up to both limits: %v", err)
 	}
 	small := f.newPart(u, 0, 4)
-	f.wantTooLarge("AddPart past the count", f.s.AddPart(f.ctx, small, metaT0, max), "parts", "2")
+	f.wantTooLarge("AddPart past the count", f.s.AddPart(f.ctx, small, metaT0, max, silo.Quota{}), "parts", "2")
 	if k := f.known(big.BlobKey, small.BlobKey); k[big.BlobKey] || k[small.BlobKey] {
 		f.Errorf("KnownBlobs: got %v, want neither refused part", k)
 	}
@@ -285,7 +285,7 @@ func testAddPartNotPending(f *metaFixture) {
 		{expired, silo.EUPLOADEXPIRED},
 	} {
 		p := f.newPart(tc.u, 1, 5)
-		f.wantError("AddPart to an upload that is not pending", f.s.AddPart(f.ctx, p, metaT0, metaBytes100), tc.code, "")
+		f.wantError("AddPart to an upload that is not pending", f.s.AddPart(f.ctx, p, metaT0, metaBytes100, silo.Quota{}), tc.code, "")
 		if k := f.known(p.BlobKey); k[p.BlobKey] {
 			f.Errorf("KnownBlobs(%s): got true, want false for a part refused with %s", p.BlobKey, tc.code)
 		}
@@ -304,7 +304,7 @@ func testListParts(f *metaFixture) {
 	// them out of it.
 	want[1].ID, want[3].ID, want[4].ID = "part_b", "part_c", "part_a"
 	for _, p := range want {
-		if err := f.s.AddPart(f.ctx, p, metaT0, metaBytes100); err != nil {
+		if err := f.s.AddPart(f.ctx, p, metaT0, metaBytes100, silo.Quota{}); err != nil {
 			f.Fatalf("AddPart: %v", err)
 		}
 	}

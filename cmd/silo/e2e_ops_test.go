@@ -190,15 +190,18 @@ func TestE2E_Metrics(t *testing.T) {
 			}
 		}
 	}
-	// The stored gauges: the File of the upload is stored (the one of POST
-	// /files was deleted, which the gauges learn at their next read).
-	for range 100 {
-		if m := scrape(t, s.BaseURL); m["silo_stored_files"] >= 1 && m["silo_stored_bytes"] >= total {
+	// The stored gauges, read from the store's usage counters every few
+	// seconds: the File of the upload is stored, the one of POST /files was
+	// deleted, and no upload is pending.
+	var m map[string]float64
+	for range 150 {
+		m = scrape(t, s.BaseURL)
+		if m["silo_stored_files"] == 1 && m["silo_stored_bytes"] == total && m["silo_pending_uploads"] == 0 {
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
-	t.Errorf("silo_stored_files and silo_stored_bytes never counted the File: %v %v", after["silo_stored_files"], after["silo_stored_bytes"])
+	t.Errorf("stored %v files, %v bytes, %v pending uploads; want 1, %v, 0", m["silo_stored_files"], m["silo_stored_bytes"], m["silo_pending_uploads"], total)
 }
 
 // getRequestNoKey returns a GET of url with no Authorization header.

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/silo-dev/silo"
 	shttp "github.com/silo-dev/silo/http"
 	"github.com/silo-dev/silo/metrics"
 	"github.com/silo-dev/silo/service"
@@ -33,6 +34,9 @@ type serveConfig struct {
 	debugAddr    string
 	db           string
 	blobs        string
+	stallTimeout time.Duration
+	maxParts     int
+	quota        silo.Quota
 	metrics      bool
 	logFormat    string
 	logLevel     string
@@ -75,11 +79,16 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.DurationVar(&c.shutdownWait, "shutdown-wait", 30*time.Second, "how long a shutdown waits for requests in flight")
 	f.StringVar(&c.debugAddr, "debug-addr", "", "loopback HOST:PORT to serve net/http/pprof on (off by default)")
 	f.StringVar(&c.db, "db", "", "metadata store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default sqlite:<data>/silo.db)")
+	f.DurationVar(&c.stallTimeout, "stall-timeout", shttp.DefaultStallTimeout, "drop a request whose body sends nothing, or whose response is not read, for this long")
+	f.IntVar(&c.maxParts, "max-parallel-parts", 0, "how many parts and files are received at once; more wait a few seconds, then get 503 with Retry-After (default: as many as 32 MiB of buffers allow: 25 with local disk, 4 with S3)")
 	f.StringVar(&c.blobs, "blobs", "", "blob store: file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (default file:<data>/blobs)")
 	f.BoolVar(&c.metrics, "metrics", true, "serve Prometheus metrics at GET /metrics (no key needed; see docs/METRICS.md)")
 	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.DurationVar(&c.drainDelay, "drain-delay", 5*time.Second, "on SIGTERM, how long /readyz answers 503 while the server still takes requests, as long as some are in flight, so that a load balancer drains it")
+	f.Var(sizeFlag{&c.quota.Bytes}, "quota-bytes", "most bytes one project may store, in files and in parts of pending uploads, e.g. 10GiB (0: no limit); beyond it 429 insufficient_quota")
+	f.Int64Var(&c.quota.Files, "quota-files", 0, "most files one project may have (0: no limit)")
+	f.Int64Var(&c.quota.PendingUploads, "quota-pending-uploads", 0, "most pending uploads one project may have (0: no limit)")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
 	}
@@ -98,10 +107,17 @@ func (c serveConfig) check() error {
 		{"--garbage-grace", c.garbageGrace, false},
 		{"--shutdown-wait", c.shutdownWait, false},
 		{"--drain-delay", c.drainDelay, false},
+		{"--stall-timeout", c.stallTimeout, true},
 	} {
 		if d.v < 0 || d.positive && d.v == 0 {
 			return usageError{fmt.Errorf("%s %v: expected a duration above zero", d.name, d.v)}
 		}
+	}
+	if c.maxParts < 0 {
+		return usageError{fmt.Errorf("--max-parallel-parts %d: expected 1 or more, or 0 for the default", c.maxParts)}
+	}
+	if c.quota.Files < 0 || c.quota.PendingUploads < 0 {
+		return usageError{fmt.Errorf("--quota-files %d, --quota-pending-uploads %d: expected a count, 0 for no limit", c.quota.Files, c.quota.PendingUploads)}
 	}
 	return nil
 }
@@ -146,7 +162,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 	defer st.close()
-	scfg := service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival}
+	scfg := service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival, Quota: c.quota}
 	meta, blobs := st.meta, st.blobs
 	var m *metrics.Metrics
 	if c.metrics {
@@ -160,6 +176,13 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 
+	if c.maxParts == 0 {
+		var buf int
+		if b, ok := st.blobs.(silo.PutBufferer); ok {
+			buf = b.PutBufferBytes()
+		}
+		c.maxParts = shttp.ParallelBodies(buf)
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err
@@ -173,17 +196,19 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	stopping := make(chan struct{})
 	hcfg := shttp.Config{
 		Uploads: svc, Files: svc, Auth: auth, Logger: log,
+		StallTimeout: c.stallTimeout, MaxParallelBodies: c.maxParts,
 		Ready: svc.Ping, Stopping: stopping,
 	}
 	if m != nil {
 		hcfg.Observer, hcfg.Metrics = m, m.Handler()
-		m.TrackStored(metrics.ListedTotals(st.meta, projectsOf(keys), time.Now), metrics.StoredOptions{})
+		m.TrackStored(metrics.UsageTotals(st.meta), metrics.StoredOptions{})
 	}
 	var flight inFlight
 	srv := &http.Server{
 		Handler:           flight.wrap(shttp.NewHandler(hcfg)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    shttp.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(e.stdout, "Silo is listening on http://%s/v1\n", ln.Addr())
