@@ -60,7 +60,8 @@ type server struct {
 }
 
 // NewHandler returns the HTTP handler of the API: every route of routes.go
-// under /v1, and GET /healthz without a key.
+// under /v1, and without a key GET /healthz, GET /readyz and, with a Metrics
+// handler, GET /metrics.
 func NewHandler(cfg Config) http.Handler {
 	s := &server{
 		uploads:  cfg.Uploads,
