@@ -43,4 +43,28 @@ func parseSize(s string) (int64, error) {
 	return int64(n), nil
 }
 
+// sizeFlag is a flag of a size written as parseSize takes it.
+type sizeFlag struct{ n *int64 }
+
+func (f sizeFlag) Set(s string) error {
+	n, err := parseSize(s)
+	if err == nil {
+		*f.n = n
+	}
+	return err
+}
+
+func (f sizeFlag) String() string {
+	if f.n == nil {
+		return ""
+	}
+	n, unit := *f.n, 0
+	for n != 0 && n%1024 == 0 && unit < 4 {
+		n, unit = n/1024, unit+1
+	}
+	return fmt.Sprintf("%d%s", n, []string{"", "KiB", "MiB", "GiB", "TiB"}[unit])
+}
+
+func (f sizeFlag) Type() string { return "size" }
+
 func purposeList() string { return strings.Join(silo.Purposes, ", ") }

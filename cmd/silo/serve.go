@@ -32,6 +32,7 @@ type serveConfig struct {
 	debugAddr    string
 	db           string
 	blobs        string
+	minFreeSpace int64
 }
 
 // serveCommand is `silo serve`.
@@ -71,6 +72,8 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.StringVar(&c.debugAddr, "debug-addr", "", "loopback HOST:PORT to serve net/http/pprof on (off by default)")
 	f.StringVar(&c.db, "db", "", "metadata store: sqlite:PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE (default sqlite:<data>/silo.db)")
 	f.StringVar(&c.blobs, "blobs", "", "blob store: file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (default file:<data>/blobs)")
+	c.minFreeSpace = 1 << 30
+	f.Var(sizeFlag{&c.minFreeSpace}, "min-free-space", "free space that parts and files must leave on the volume of file: blobs, e.g. 64MiB (0: none); beyond it they get 507, while deletes, cancels and the reaper still work")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
 	}
