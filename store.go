@@ -152,7 +152,8 @@ type BlobLister interface {
 // space — deletes, cancels, the reaper — can still be recorded when something
 // else filled the volume.
 type Ballast interface {
-	// DropBallast gives the space held back to the volume. The store takes
-	// it back by itself once the volume has room again.
-	DropBallast()
+	// DropBallast gives the space held back to the volume if the volume has
+	// fewer than below bytes free (math.MaxInt64: whatever it has). The store
+	// takes the space back by itself once the volume has room again.
+	DropBallast(below int64)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -109,8 +110,17 @@ func (sp *space) refill() {
 	sp.held.Store(sp.size)
 }
 
-// drop removes the ballast, giving its space back to the volume.
-func (sp *space) drop() {
+// drop removes the ballast, giving its space back to the volume, if the
+// volume has fewer than below bytes free.
+func (sp *space) drop(below int64) {
+	if sp.held.Load() == 0 {
+		return
+	}
+	if below < math.MaxInt64 {
+		if free, err := sp.free(sp.dir); err == nil && free >= below {
+			return
+		}
+	}
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if sp.held.Load() == 0 {
@@ -143,11 +153,11 @@ func makeBallast(tmp, path string, size int64) error {
 	return err
 }
 
-// DropBallast gives the space of the ballast file back to the volume, so
-// that a metadata write that failed for want of space may be retried. It
-// implements silo.Ballast. The store makes the ballast again by itself, on a
-// Put or a Delete, once the volume has room for it twice over.
-func (s *Store) DropBallast() { s.space.drop() }
+// DropBallast gives the space of the ballast file back to the volume if the
+// volume has fewer than below bytes free, so that a metadata write has room.
+// It implements silo.Ballast. The store makes the ballast again by itself, on
+// a Put or a Delete, once the volume has room for it twice over.
+func (s *Store) DropBallast(below int64) { s.space.drop(below) }
 
 // writeZeros writes size zero bytes to f, for file systems without fallocate.
 func writeZeros(f *os.File, size int64) error {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,8 +191,14 @@ func TestStore_Ballast(t *testing.T) {
 		v.set(reserve / 2)
 		put(t, s, "parts/part_1", []byte("x"))
 
-		// Dropped, it no longer does; the volume has no room to make it again.
-		s.DropBallast()
+		// Kept while the volume has the room asked for.
+		s.DropBallast(reserve / 2)
+		if got := ballastSize(t, dir); got != reserve/2 {
+			t.Fatalf("BALLAST after DropBallast(%d) with %d free: %d bytes, want it kept", reserve/2, reserve/2, got)
+		}
+		// Dropped when it has less, it no longer counts; the volume has no
+		// room to make it again.
+		s.DropBallast(reserve/2 + 1)
 		if got := ballastSize(t, dir); got != 0 {
 			t.Fatalf("BALLAST after DropBallast: %d bytes, want none", got)
 		}
@@ -203,7 +210,7 @@ func TestStore_Ballast(t *testing.T) {
 		if got := ballastSize(t, dir); got != 0 {
 			t.Fatalf("BALLAST made on a volume with %d bytes free: %d bytes, want none", reserve/2, got)
 		}
-		s.DropBallast() // dropping none is no error
+		s.DropBallast(math.MaxInt64) // dropping none is no error
 
 		// Space comes back: the next Delete (the reaper's) makes it again.
 		v.set(1 << 40)
@@ -214,7 +221,7 @@ func TestStore_Ballast(t *testing.T) {
 			t.Fatalf("BALLAST once space came back: %d bytes, want %d", got, reserve/2)
 		}
 		// And so does a Put.
-		s.DropBallast()
+		s.DropBallast(math.MaxInt64)
 		put(t, s, "parts/part_3", []byte("x"))
 		if got := ballastSize(t, dir); got != reserve/2 {
 			t.Fatalf("BALLAST after a Put with room: %d bytes, want %d", got, reserve/2)
