@@ -113,7 +113,8 @@ func (s *Service) DeleteFile(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return notFound(s.meta.DeleteFile(ctx, proj, id, s.now()), "file_id", "file", id)
+	err = s.freeing(func() error { return s.meta.DeleteFile(ctx, proj, id, s.now()) })
+	return notFound(err, "file_id", "file", id)
 }
 
 // OpenFile returns the File and a reader of a range of its bytes. The first
