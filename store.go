@@ -175,3 +175,14 @@ type BlobLister interface {
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
+
+// Ballast is a BlobStore that holds back some space (a ballast file) on the
+// volume it may share with the metadata store, so that the writes that free
+// space — deletes, cancels, the reaper — can still be recorded when something
+// else filled the volume.
+type Ballast interface {
+	// DropBallast gives the space held back to the volume if the volume has
+	// fewer than below bytes free (math.MaxInt64: whatever it has). The store
+	// takes the space back by itself once the volume has room again.
+	DropBallast(below int64)
+}

@@ -36,7 +36,7 @@ func BenchmarkPut(b *testing.B) {
 		{"disk-stream", func(r io.Reader) io.Reader { return struct{ io.Reader }{r} }},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			s, err := disk.Open(b.TempDir())
+			s, err := disk.Open(b.TempDir(), disk.Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

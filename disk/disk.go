@@ -10,6 +10,7 @@
 //
 //	dir/LOCK              held (flock) by the one process that uses dir
 //	dir/tmp/put-*         blobs being written; removed by Open after a crash
+//	dir/BALLAST           space held back for the metadata store (see Options)
 //	dir/blobs/ff/a.b.c    the blob of key "a/b/c"; ff is fanOut("a/b/c")
 //
 // A key's "/" becomes "." in the file name: "." is not a key character, so the
@@ -45,21 +46,43 @@ type Store struct {
 	// made durable, so that a Put costs no mkdir and no extra fsync after the
 	// first one into each directory.
 	fanned sync.Map
+
+	space *space
+}
+
+// Options tunes a Store. The zero value keeps no reserve.
+type Options struct {
+	// MinFreeSpace is the free space, in bytes, that Puts leave on the volume
+	// of the store's directory: a Put is refused with ESTORAGEFULL before it
+	// reads a byte if the volume has less, and stops with ESTORAGEFULL if the
+	// free space falls below it while it writes (checked every few MiB, so
+	// that parallel Puts together go past it by little). Half of it, at most
+	// 64 MiB, is held as a ballast file in the directory: when the volume is
+	// full anyway (something else filled it), DropBallast gives that space
+	// to the metadata store, if it shares the volume, so that deletes and
+	// cancels can still be recorded; the store makes the ballast again once
+	// the volume has room. Off Linux the free space is not checked.
+	MinFreeSpace int64
+	// FreeSpace returns the bytes free on the volume of dir; default statfs.
+	// Tests set it to play a full volume.
+	FreeSpace func(dir string) (int64, error)
 }
 
 var (
 	_ silo.BlobStore  = (*Store)(nil)
 	_ silo.BlobLister = (*Store)(nil)
+	_ silo.Ballast    = (*Store)(nil)
 )
 
 // Open opens the store in dir, creating dir if needed, and removes the temp
 // files that a crash left behind. It fails if another process has dir open.
-func Open(dir string) (*Store, error) {
+func Open(dir string, opts Options) (*Store, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("disk: %w", err)
 	}
 	s := &Store{dir: dir, blobs: filepath.Join(dir, "blobs"), tmp: filepath.Join(dir, "tmp")}
+	s.space = newSpace(dir, s.tmp, opts)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("disk: open %s: %w", dir, err)
 	}
@@ -67,6 +90,10 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("disk: open %s: %w", dir, err)
 	}
 	if err := s.prepare(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("disk: open %s: %w", dir, err)
+	}
+	if err := s.space.open(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("disk: open %s: %w", dir, err)
 	}

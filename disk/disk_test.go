@@ -69,7 +69,7 @@ func TestOpen_InUse(t *testing.T) {
 	}
 	dir := t.TempDir()
 	openStore(t, dir)
-	if s, err := disk.Open(dir); err == nil {
+	if s, err := disk.Open(dir, disk.Options{}); err == nil {
 		s.Close()
 		t.Fatal("second Open of a directory in use: got nil error, want one")
 	}
@@ -171,7 +171,7 @@ func TestStore_ReadToEnd(t *testing.T) {
 // openStore opens the store in dir and closes it when the test ends.
 func openStore(t *testing.T, dir string) *disk.Store {
 	t.Helper()
-	s, err := disk.Open(dir)
+	s, err := disk.Open(dir, disk.Options{})
 	if err != nil {
 		t.Fatalf("Open(%q): %v", dir, err)
 	}

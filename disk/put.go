@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/silo-dev/silo"
 )
 
 const (
@@ -15,7 +17,8 @@ const (
 	// are, small enough that many parallel Puts hold little memory (never a
 	// whole blob).
 	bufSize = 1 << 20
-	// chunkSize is the most Put writes at once, checking ctx in between, and
+	// chunkSize is the most Put writes at once (less where a check of the
+	// free space falls due: checkEvery), checking ctx in between, and
 	// how many written bytes make it ask the kernel to start flushing them, so
 	// that the device works while the rest arrives and the final flush has
 	// little left to do.
@@ -29,12 +32,18 @@ var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufSiz
 // When it returns nil they are on the device under their name. When reading r
 // fails, Put returns r's error as it is; when ctx ends, ctx's error; either
 // way nothing new is stored under key. EINVALID for a bad key, ESTORAGEFULL
-// when the file system is full.
+// when the file system is full or the free space is below the reserve
+// (Options.MinFreeSpace), before the first byte of r is read or as soon as
+// the writing brings it there.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	if err := checkKey(key); err != nil {
 		return 0, err
 	}
 	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.space.refill()
+	if err := s.space.check(); err != nil {
 		return 0, err
 	}
 	f, err := os.CreateTemp(s.tmp, "put-*")
@@ -49,7 +58,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		}
 	}()
 
-	n, err := copyIn(ctx, key, f, r)
+	n, err := copyIn(ctx, key, f, r, s.space)
 	if err != nil {
 		return 0, err
 	}
@@ -86,10 +95,10 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 // that holds its bytes in memory (a bytes.Reader) is then written from there,
 // with no copy. Any other reader is read into a pooled buffer, flushed when
 // full, so that writes are large. copyIn returns how many bytes it wrote;
-// r's error unchanged; a write error as a storage error; ctx's error when ctx
-// ends.
-func copyIn(ctx context.Context, key string, f *os.File, r io.Reader) (int64, error) {
-	sink := &fileSink{ctx: ctx, f: f}
+// r's error unchanged; a write error as a storage error; sp's refusal when
+// the free space falls below the reserve; ctx's error when ctx ends.
+func copyIn(ctx context.Context, key string, f *os.File, r io.Reader, sp *space) (int64, error) {
+	sink := &fileSink{ctx: ctx, f: f, space: sp}
 	bw := writers.Get().(*bufio.Writer)
 	bw.Reset(sink)
 	defer func() {
@@ -112,6 +121,9 @@ func copyIn(ctx context.Context, key string, f *os.File, r io.Reader) (int64, er
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(sink.err, ctxErr) {
 			return 0, ctxErr
 		}
+		if refused := (*silo.Error)(nil); errors.As(sink.err, &refused) {
+			return 0, refused // the reserve reached
+		}
 		return 0, putErr(key, sink.err)
 	case err != nil:
 		return 0, err
@@ -121,14 +133,17 @@ func copyIn(ctx context.Context, key string, f *os.File, r io.Reader) (int64, er
 }
 
 // fileSink writes to f in chunks of at most chunkSize bytes, checking ctx
-// before each and starting write-back after each. It keeps its own error so
-// that copyIn can tell it from the reader's.
+// before each and starting write-back after each, and the free space every
+// checkEvery bytes. It keeps its own error so that copyIn can tell it from
+// the reader's.
 type fileSink struct {
-	ctx    context.Context
-	f      *os.File
-	off    int64 // bytes written
-	kicked int64 // bytes handed to write-back
-	err    error
+	ctx     context.Context
+	f       *os.File
+	space   *space
+	off     int64 // bytes written
+	kicked  int64 // bytes handed to write-back
+	checked int64 // bytes written when the free space was last checked
+	err     error
 }
 
 func (w *fileSink) Write(p []byte) (int, error) {
@@ -141,7 +156,15 @@ func (w *fileSink) Write(p []byte) (int, error) {
 			w.err = err
 			return written, err
 		}
-		chunk := p[:min(len(p), chunkSize)]
+		if w.off-w.checked >= checkEvery {
+			if err := w.space.check(); err != nil {
+				w.err = err
+				return written, err
+			}
+			w.checked = w.off
+		}
+		// A chunk ends where the next check is due.
+		chunk := p[:min(len(p), chunkSize, int(w.checked+checkEvery-w.off))]
 		m, err := w.f.Write(chunk)
 		written += m
 		if err != nil {

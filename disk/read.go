@@ -99,5 +99,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("disk: delete %s: %w", key, err)
 	}
+	s.space.refill() // the space freed may be enough to hold the ballast again
 	return nil
 }

@@ -60,3 +60,30 @@ func control(f *os.File, fn func(fd int) error) error {
 	}
 	return ferr
 }
+
+// freeSpace returns the bytes that an unprivileged process may still write
+// on the volume of dir.
+func freeSpace(dir string) (int64, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * st.Bsize, nil
+}
+
+// allocate gives f size bytes of allocated blocks: fallocate where the file
+// system has it, else written zeros.
+func allocate(f *os.File, size int64) error {
+	err := control(f, func(fd int) error {
+		for {
+			err := unix.Fallocate(fd, 0, 0, size)
+			if err != unix.EINTR {
+				return err
+			}
+		}
+	})
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return writeZeros(f, size)
+	}
+	return err
+}

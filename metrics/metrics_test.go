@@ -82,7 +82,7 @@ func TestNew_Collectors(t *testing.T) {
 
 func TestBlobStore_KeepsCapabilities(t *testing.T) {
 	m := metrics.New(metrics.Options{})
-	d, err := disk.Open(t.TempDir())
+	d, err := disk.Open(t.TempDir(), disk.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

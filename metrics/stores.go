@@ -193,6 +193,7 @@ type blobStore struct {
 var (
 	_ silo.BlobStore  = (*blobStore)(nil)
 	_ silo.Pinger     = (*blobStore)(nil)
+	_ silo.Ballast    = (*blobStore)(nil)
 	_ silo.BlobLister = (*listingBlobStore)(nil)
 )
 
@@ -227,11 +228,11 @@ func (s *blobStore) Ping(ctx context.Context) error {
 	return nil
 }
 
-// DropBallast passes on to the store if it holds a ballast (disk's
+// DropBallast passes on to the store if it is a silo.Ballast (disk's
 // --min-free-space); for any other store it does nothing, as a store without
-// ballast would.
+// a ballast would.
 func (s *blobStore) DropBallast(below int64) {
-	if b, ok := s.next.(interface{ DropBallast(int64) }); ok {
+	if b, ok := s.next.(silo.Ballast); ok {
 		b.DropBallast(below)
 	}
 }

@@ -114,7 +114,7 @@ func (s *Service) DeleteFile(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.meta.DeleteFile(ctx, proj, id, s.now()); err != nil {
+	if err := s.freeing(func() error { return s.meta.DeleteFile(ctx, proj, id, s.now()) }); err != nil {
 		return notFound(err, "file_id", "file", id)
 	}
 	s.observe(Event{Kind: FileDeleted, Count: 1})

@@ -21,6 +21,7 @@ type ReapStats struct {
 
 // reap does one round of cleanup: it marks expired Uploads, deletes expired
 // Files, and deletes the blobs queued as garbage longer ago than GarbageGrace.
+// It works on a full volume too: its writes may drop the ballast (freeing).
 // Several processes may reap one store at once: the store's compare-and-set
 // operations and garbage leases keep them from doing the same work twice.
 func (s *Service) reap(ctx context.Context) (ReapStats, error) {
@@ -29,7 +30,11 @@ func (s *Service) reap(ctx context.Context) (ReapStats, error) {
 	s.md5.prune(now.Unix())
 	s.sums.prune(now.Unix())
 	for {
-		n, err := s.meta.ExpireUploads(ctx, now, batch)
+		var n int
+		err := s.freeing(func() (err error) {
+			n, err = s.meta.ExpireUploads(ctx, now, batch)
+			return err
+		})
 		st.ExpiredUploads += n
 		if err != nil || n < batch {
 			if err != nil {
@@ -39,7 +44,11 @@ func (s *Service) reap(ctx context.Context) (ReapStats, error) {
 		}
 	}
 	for {
-		n, err := s.meta.ExpireFiles(ctx, now, batch)
+		var n int
+		err := s.freeing(func() (err error) {
+			n, err = s.meta.ExpireFiles(ctx, now, batch)
+			return err
+		})
 		st.ExpiredFiles += n
 		if err != nil {
 			return st, err
@@ -52,7 +61,11 @@ func (s *Service) reap(ctx context.Context) (ReapStats, error) {
 		// Garbage queued at the cutoff itself is due too (+1ns), so that a
 		// round deletes what its own expiry steps queued when there's no grace.
 		cutoff := now.Add(-s.cfg.GarbageGrace + time.Nanosecond)
-		keys, err := s.meta.ClaimGarbage(ctx, cutoff, now, s.cfg.GarbageLease, batch)
+		var keys []string
+		err := s.freeing(func() (err error) {
+			keys, err = s.meta.ClaimGarbage(ctx, cutoff, now, s.cfg.GarbageLease, batch)
+			return err
+		})
 		if err != nil {
 			return st, err
 		}
@@ -67,7 +80,7 @@ func (s *Service) reap(ctx context.Context) (ReapStats, error) {
 			done = append(done, k)
 		}
 		if len(done) > 0 {
-			if err := s.meta.ForgetGarbage(ctx, done); err != nil {
+			if err := s.freeing(func() error { return s.meta.ForgetGarbage(ctx, done) }); err != nil {
 				return st, err
 			}
 		}

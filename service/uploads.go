@@ -243,7 +243,11 @@ func (s *Service) CancelUpload(ctx context.Context, uploadID string) (*silo.Uplo
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.meta.CancelUpload(ctx, proj, uploadID, s.now())
+	var u *silo.Upload
+	err = s.freeing(func() (err error) {
+		u, err = s.meta.CancelUpload(ctx, proj, uploadID, s.now())
+		return err
+	})
 	if err != nil {
 		if silo.ErrorCode(err) == silo.EUPLOADCANCELLED && u != nil {
 			return u, nil

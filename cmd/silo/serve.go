@@ -37,6 +37,7 @@ type serveConfig struct {
 	stallTimeout time.Duration
 	maxParts     int
 	quota        silo.Quota
+	minFreeSpace int64
 	metrics      bool
 	logFormat    string
 	logLevel     string
@@ -89,6 +90,8 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.Var(sizeFlag{&c.quota.Bytes}, "quota-bytes", "most bytes one project may store, in files and in parts of pending uploads, e.g. 10GiB (0: no limit); beyond it 429 insufficient_quota")
 	f.Int64Var(&c.quota.Files, "quota-files", 0, "most files one project may have (0: no limit)")
 	f.Int64Var(&c.quota.PendingUploads, "quota-pending-uploads", 0, "most pending uploads one project may have (0: no limit)")
+	c.minFreeSpace = 1 << 30
+	f.Var(sizeFlag{&c.minFreeSpace}, "min-free-space", "free space that parts and files must leave on the volume of file: blobs, e.g. 64MiB (0: none); beyond it they get 507, while deletes, cancels and the reaper still work")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
 	}

@@ -56,6 +56,7 @@ func logStarted(log *slog.Logger, c serveConfig, listen string, keys map[string]
 			slog.Duration("drain_delay", c.drainDelay),
 			slog.Duration("stall_timeout", c.stallTimeout),
 			slog.Int("parallel_parts", c.maxParts),
+			slog.Int64("min_free_space", c.minFreeSpace),
 			slog.Int64("quota_bytes", c.quota.Bytes),
 			slog.Int64("quota_files", c.quota.Files),
 			slog.Int64("quota_pending_uploads", c.quota.PendingUploads),

@@ -77,7 +77,7 @@ func openStores(ctx context.Context, c serveConfig, log *slog.Logger) (*stores, 
 	}
 	switch {
 	case strings.HasPrefix(blobs, "file:"):
-		st.blobs, err = disk.Open(localPath(blobs, "file:"))
+		st.blobs, err = disk.Open(localPath(blobs, "file:"), disk.Options{MinFreeSpace: c.minFreeSpace})
 	case strings.HasPrefix(blobs, "s3://"):
 		st.shared = true
 		st.blobs, err = s3.Open(ctx, blobs, s3.Options{Logger: log})
