@@ -187,3 +187,34 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthcheck: silo healthcheck exits 0 while the server answers
+// /healthz, finds it from SILO_ADDR (over https when SILO_TLS_CERT is set,
+// see TestServe_TLS), and exits 1 when nothing answers.
+func TestHealthcheck(t *testing.T) {
+	s := startSilo(t, "", nil)
+	addr := strings.TrimSuffix(strings.TrimPrefix(s.BaseURL, "http://"), "/v1")
+	if r := runCLI(map[string]string{"SILO_ADDR": addr}, "", "healthcheck"); r.code != 0 {
+		t.Errorf("healthcheck of a running server: exit %d, stderr %q", r.code, r.stderr)
+	}
+	s.stop()
+	if r := runCLI(map[string]string{"SILO_ADDR": addr}, "", "healthcheck", "--timeout", "2s"); r.code != 1 {
+		t.Errorf("healthcheck of a stopped server: exit %d, want 1", r.code)
+	}
+	for _, tc := range []struct {
+		addr string
+		tls  bool
+		want string
+	}{
+		{"", false, "http://127.0.0.1:8080/healthz"},
+		{"0.0.0.0:9000", true, "https://127.0.0.1:9000/healthz"},
+		{":8081", false, "http://127.0.0.1:8081/healthz"},
+		{"[::]:8080", false, "http://127.0.0.1:8080/healthz"},
+		{"[::1]:8080", false, "http://[::1]:8080/healthz"},
+		{"silo.internal:8080", false, "http://silo.internal:8080/healthz"},
+	} {
+		if got := healthURL(tc.addr, tc.tls); got != tc.want {
+			t.Errorf("healthURL(%q, %v) = %q, want %q", tc.addr, tc.tls, got, tc.want)
+		}
+	}
+}

@@ -145,6 +145,12 @@ func TestServe_TLS(t *testing.T) {
 		t.Errorf("silo upload over HTTP/2 after the swap: exit %d\n%s", r.code, r.stderr)
 	}
 
+	// The container's HEALTHCHECK: silo healthcheck finds the server over https.
+	hostport := strings.TrimSuffix(strings.TrimPrefix(s.BaseURL, "https://"), "/v1")
+	if r := runCLI(map[string]string{"SILO_ADDR": hostport, "SILO_TLS_CERT": f.cert}, "", "healthcheck"); r.code != 0 {
+		t.Errorf("silo healthcheck over TLS: exit %d, stderr %q", r.code, r.stderr)
+	}
+
 	// SIGHUP reloads the pair as well (here the same files again).
 	s.signal(t, syscall.SIGHUP)
 	waitFor(t, "the certificate's reload after SIGHUP", s.stderr.String, func(log string) bool {
