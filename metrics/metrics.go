@@ -6,8 +6,7 @@ package metrics
 
 import (
 	"net/http"
-	"runtime/debug"
-	"strconv"
+	"runtime"
 	"sync"
 	"time"
 
@@ -18,8 +17,7 @@ import (
 
 // Options tunes Metrics. The zero value gives the defaults.
 type Options struct {
-	// Build is what silo_build_info says; zero fields are read from the
-	// binary's build info (ReadBuild).
+	// Build is what silo_build_info says (cmd/silo gives internal/version's).
 	Build Build
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -60,15 +58,12 @@ func New(opts Options) *Metrics {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	b := ReadBuild()
-	if opts.Build.Version != "" {
-		b.Version = opts.Build.Version
+	b := opts.Build
+	if b.Version == "" {
+		b.Version = "(devel)"
 	}
-	if opts.Build.Revision != "" {
-		b.Revision = opts.Build.Revision
-	}
-	if opts.Build.GoVersion != "" {
-		b.GoVersion = opts.Build.GoVersion
+	if b.GoVersion == "" {
+		b.GoVersion = runtime.Version()
 	}
 	reg := prometheus.NewRegistry()
 	f := factory{reg}
@@ -157,40 +152,11 @@ func (m *Metrics) Close() error {
 	return nil
 }
 
-// Build says which build of Silo runs.
+// Build says which build of Silo runs, for silo_build_info.
 type Build struct {
-	Version   string // the module version, "(devel)" for a build from a checkout
-	Revision  string // the VCS revision, with "+dirty" if modified; "" if unknown
-	Time      string // the VCS commit time; "" if unknown
-	GoVersion string
-}
-
-// ReadBuild returns the binary's build info, from debug.ReadBuildInfo.
-func ReadBuild() Build {
-	b := Build{Version: "(devel)"}
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return b
-	}
-	b.GoVersion = info.GoVersion
-	if v := info.Main.Version; v != "" {
-		b.Version = v
-	}
-	dirty := false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			b.Revision = s.Value
-		case "vcs.time":
-			b.Time = s.Value
-		case "vcs.modified":
-			dirty, _ = strconv.ParseBool(s.Value)
-		}
-	}
-	if dirty && b.Revision != "" {
-		b.Revision += "+dirty"
-	}
-	return b
+	Version   string // the module version; "" is "(devel)"
+	Revision  string // the VCS revision; "" if unknown
+	GoVersion string // "" is runtime.Version()
 }
 
 // factory makes metrics registered in one registry.

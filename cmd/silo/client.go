@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -24,19 +27,25 @@ type clientConfig struct {
 	baseURL string
 	apiKey  string
 	format  string
+	caCert  string
 	// httpClient, when set, replaces the default HTTP client.
 	httpClient *http.Client
 }
 
 // addClientCommands adds the client commands (uploads, uploads:parts, files,
-// upload) and their global flags to root.
+// upload) and their shared flags to root. The flags belong to the client
+// commands alone, so that silo serve --help lists only the server's; they may
+// still come before the command (silo --format pretty files list).
 func addClientCommands(root *cobra.Command, e *env) {
 	c := &clientConfig{e: e}
-	pf := root.PersistentFlags()
-	pf.StringVar(&c.baseURL, "base-url", "", "API base URL (default $OPENAI_BASE_URL, else "+defaultBaseURL+")")
-	pf.StringVar(&c.apiKey, "api-key", "", "API key (default $OPENAI_API_KEY)")
-	pf.StringVar(&c.format, "format", "json", "output format of client commands: json, jsonl or pretty")
-	root.AddCommand(uploadsCommand(c), uploadPartsCommand(c), filesCommand(c), uploadCommand(c))
+	for _, cmd := range []*cobra.Command{uploadsCommand(c), uploadPartsCommand(c), filesCommand(c), uploadCommand(c)} {
+		pf := cmd.PersistentFlags()
+		pf.StringVar(&c.baseURL, "base-url", "", "API base URL (default $OPENAI_BASE_URL, else "+defaultBaseURL+")")
+		pf.StringVar(&c.apiKey, "api-key", "", "API key (default $OPENAI_API_KEY)")
+		pf.StringVar(&c.format, "format", "json", "output format of client commands: json, jsonl or pretty")
+		pf.StringVar(&c.caCert, "ca-cert", "", "also trust the CA certificates in this PEM file, for a server whose certificate a private CA signed (default $SILO_CA_CERT)")
+		root.AddCommand(cmd)
+	}
 }
 
 // url returns the base URL: the flag, else OPENAI_BASE_URL, else the default.
@@ -75,9 +84,40 @@ func (c *clientConfig) client() (*shttp.Client, error) {
 		// A server that took a whole request and never answers (a lost
 		// network) fails the request, which silo upload then tries again.
 		t.ResponseHeaderTimeout = 5 * time.Minute
+		pool, err := c.roots()
+		if err != nil {
+			return nil, err
+		}
+		if pool != nil {
+			t.TLSClientConfig = &tls.Config{RootCAs: pool}
+		}
 		hc = &http.Client{Transport: t}
 	}
 	return shttp.NewClient(c.url(), c.key(), hc), nil
+}
+
+// roots returns the system's CA certificates and those of --ca-cert (or
+// SILO_CA_CERT), or nil for the system's alone.
+func (c *clientConfig) roots() (*x509.CertPool, error) {
+	file := c.caCert
+	if file == "" {
+		file = c.e.getenv("SILO_CA_CERT")
+	}
+	if file == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--ca-cert: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca-cert %s: no PEM certificate in it", file)
+	}
+	return pool, nil
 }
 
 // fail reports the error of an API call. An API error prints its error

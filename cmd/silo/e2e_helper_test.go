@@ -96,7 +96,7 @@ func readBaseURL(t *testing.T, r io.Reader, logs func() string) string {
 	}()
 	select {
 	case l := <-line:
-		i := strings.Index(l, "http://")
+		i := strings.Index(l, "http") // http:// or https://
 		if i < 0 {
 			t.Fatalf("silo serve printed %q, want its base URL\n%s", l, logs())
 		}

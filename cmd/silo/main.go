@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/silo-dev/silo/internal/version"
 )
 
 func main() {
@@ -57,11 +59,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	root.RunE = func(c *cobra.Command, args []string) error {
 		return usageError{errors.New("missing command")}
 	}
-	root.AddCommand(serveCommand(e))
+	root.Version = version.Get().String()
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(serveCommand(e), versionCommand(e), keysCommand(e), healthcheckCommand(e))
 	addClientCommands(root, e)
 	cmd, err := root.ExecuteContextC(ctx)
 	var ue usageError
-	if errors.As(err, &ue) || (err != nil && isCobraUsage(err)) {
+	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "Error: %v\n\n%s", err, cmd.UsageString())
 		return usageError{err}
 	}
@@ -96,11 +100,4 @@ func exitCode(err error) int {
 	default:
 		return 1
 	}
-}
-
-// isCobraUsage reports whether err is cobra's complaint about the command line
-// (unknown command, wrong number of arguments) rather than a failure of the command.
-func isCobraUsage(err error) bool {
-	var ue usageError
-	return errors.As(err, &ue)
 }

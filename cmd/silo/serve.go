@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -38,6 +36,8 @@ type serveConfig struct {
 	maxParts     int
 	quota        silo.Quota
 	minFreeSpace int64
+	tls          tlsFlags
+	config       configFlags
 	metrics      bool
 	logFormat    string
 	logLevel     string
@@ -55,17 +55,25 @@ func serveCommand(e *env) *cobra.Command {
 Every flag can also be set with an environment variable SILO_<NAME>
 (SILO_ADDR, SILO_DATA, SILO_UPLOAD_TTL, SILO_API_KEYS_FILE, ...). API keys come
 from SILO_API_KEYS="sk-a=proj_a,sk-b=proj_b" or --api-keys-file (one key[=project]
-per line); a key without a project belongs to project "default". With no key
-configured, the server only listens on a loopback address and takes any bearer
-token as project "default".
+per line, or sha256:<hex>[=project] from silo keys hash); a key without a
+project belongs to project "default". SIGHUP reads the keys file (and the TLS
+certificate) again. With no key configured, the server only listens on a
+loopback address and takes any bearer token as project "default".
+
+--config FILE reads flags from a YAML file whose keys are the flag names
+(addr: 0.0.0.0:8080). A flag on the command line wins over its SILO_*
+variable, which wins over the file.
 
 Records and bytes live under --data by default (SQLite and files). To run
 several instances behind a load balancer, give them all one PostgreSQL
 database and one S3 bucket: --db postgres://USER:PASSWORD@HOST:PORT/DATABASE
 and --blobs s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION, with
 the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if c.config.print {
+				return printConfig(cmd, e, c.config.from)
+			}
 			return serve(cmd.Context(), e, c)
 		},
 	}
@@ -73,7 +81,7 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	f.StringVar(&c.data, "data", "./silo-data", "directory that holds the database and the bytes")
 	f.DurationVar(&c.uploadTTL, "upload-ttl", time.Hour, "how long an upload stays pending before it expires")
-	f.StringVar(&c.apiKeysFile, "api-keys-file", "", "file of API keys, one key[=project] per line")
+	f.StringVar(&c.apiKeysFile, "api-keys-file", "", "file of API keys, one key[=project] or sha256:<hex>[=project] (silo keys hash) per line; read again on SIGHUP")
 	f.DurationVar(&c.reapInterval, "reap-interval", 10*time.Second, "how often expired uploads, expired files and garbage are cleaned up")
 	f.BoolVar(&c.md5OnArrival, "md5-on-arrival", true, "hash parts as they arrive, so that a complete with md5 and the parts in upload order finds the digest ready (about 1 CPU s per GiB ingested)")
 	f.DurationVar(&c.garbageGrace, "garbage-grace", 10*time.Minute, "how long the bytes of a deleted or expired file (and of dropped parts) are kept, so that downloads under way finish")
@@ -92,8 +100,10 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.Int64Var(&c.quota.PendingUploads, "quota-pending-uploads", 0, "most pending uploads one project may have (0: no limit)")
 	c.minFreeSpace = 1 << 30
 	f.Var(sizeFlag{&c.minFreeSpace}, "min-free-space", "free space that parts and files must leave on the volume of file: blobs, e.g. 64MiB (0: none); beyond it they get 507, while deletes, cancels and the reaper still work")
+	c.tls.add(f)
+	c.config.add(f)
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
-		return flagsFromEnv(cmd, e.getenv)
+		return c.config.apply(cmd, e.getenv)
 	}
 	return cmd
 }
@@ -129,7 +139,7 @@ func (c serveConfig) check() error {
 func flagsFromEnv(cmd *cobra.Command, getenv func(string) string) error {
 	var err error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		name := "SILO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f)
 		if v := getenv(name); v != "" && !f.Changed && err == nil {
 			if e := f.Value.Set(v); e != nil {
 				err = usageError{fmt.Errorf("%s=%q: %v", name, v, e)}
@@ -137,6 +147,11 @@ func flagsFromEnv(cmd *cobra.Command, getenv func(string) string) error {
 		}
 	})
 	return err
+}
+
+// envName is the variable of a flag: SILO_ and its name in upper case, with _ for -.
+func envName(f *pflag.Flag) string {
+	return "SILO_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
@@ -147,18 +162,24 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if err != nil {
 		return err
 	}
-	keys, err := loadKeys(e.getenv("SILO_API_KEYS"), c.apiKeysFile)
+	keys, err := shttp.LoadKeyring(shttp.KeySources{List: e.getenv("SILO_API_KEYS"), ListName: "SILO_API_KEYS", File: c.apiKeysFile})
 	if err != nil {
 		return err
 	}
-	auth := shttp.NewKeyring(keys)
-	if len(keys) == 0 {
+	auth := keys.Auth
+	if keys.Len() == 0 {
 		if !loopback(c.addr) {
 			return fmt.Errorf("refusing to listen on %s with no API key configured: set SILO_API_KEYS or --api-keys-file, or listen on 127.0.0.1", c.addr)
 		}
 		fmt.Fprintln(e.stderr, "WARNING: no API key configured (SILO_API_KEYS, --api-keys-file): any bearer token is accepted, as project \"default\". Fine on this machine only.")
-		auth = func(string) (string, bool) { return "default", true }
+		auth = anyTokenWhileEmpty(keys)
 	}
+	cert, err := c.tls.load(log)
+	if err != nil {
+		return err
+	}
+	stopReload := reloadOnHangup(keys, cert, log)
+	defer stopReload()
 
 	st, err := openStores(ctx, c, log)
 	if err != nil {
@@ -169,7 +190,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	meta, blobs := st.meta, st.blobs
 	var m *metrics.Metrics
 	if c.metrics {
-		m = metrics.New(metrics.Options{})
+		m = metrics.New(metrics.Options{Build: buildInfo()})
 		defer m.Close()
 		meta, blobs = m.MetaStore(meta), m.BlobStore(blobs)
 		scfg.Observer = m
@@ -214,8 +235,8 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		MaxHeaderBytes:    shttp.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(e.stdout, "Silo is listening on http://%s/v1\n", ln.Addr())
-	logStarted(log, c, ln.Addr().String(), keys)
+	fmt.Fprintf(e.stdout, "Silo is listening on %s://%s/v1\n", scheme(cert), ln.Addr())
+	logStarted(log, c, scheme(cert)+"://"+ln.Addr().String()+"/v1", keys.Len(), keys.Projects())
 
 	reapCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
 	reaped := make(chan struct{})
@@ -226,7 +247,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	swept := st.sweeping(reapCtx, svc, log)
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- serveTLS(srv, ln, cert) }()
 	select {
 	case err = <-served:
 	case <-ctx.Done():
@@ -256,22 +277,6 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	return err
 }
 
-// projectsOf returns the projects of keys, or "default" with no keys.
-func projectsOf(keys map[string]string) []string {
-	if len(keys) == 0 {
-		return []string{"default"}
-	}
-	seen := map[string]bool{}
-	var ps []string
-	for _, p := range keys {
-		if !seen[p] {
-			seen[p] = true
-			ps = append(ps, p)
-		}
-	}
-	return ps
-}
-
 // reapLoop runs the reaper every interval until ctx ends.
 func reapLoop(ctx context.Context, svc *service.Service, interval time.Duration, log *slog.Logger) {
 	t := time.NewTicker(interval)
@@ -290,43 +295,6 @@ func reapLoop(ctx context.Context, svc *service.Service, interval time.Duration,
 			log.Info("reaped", "expired_uploads", st.ExpiredUploads, "expired_files", st.ExpiredFiles, "deleted_blobs", st.DeletedBlobs)
 		}
 	}
-}
-
-// loadKeys reads API keys from SILO_API_KEYS ("k1=proj,k2") and a keys file
-// (one key[=project] per line, # comments). A key without a project belongs to
-// project "default".
-func loadKeys(list, file string) (map[string]string, error) {
-	keys := make(map[string]string)
-	add := func(entry string) {
-		entry = strings.TrimSpace(entry)
-		if entry == "" || strings.HasPrefix(entry, "#") {
-			return
-		}
-		key, proj, _ := strings.Cut(entry, "=")
-		key, proj = strings.TrimSpace(key), strings.TrimSpace(proj)
-		if proj == "" {
-			proj = "default"
-		}
-		keys[key] = proj
-	}
-	for _, entry := range strings.Split(list, ",") {
-		add(entry)
-	}
-	if file != "" {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, fmt.Errorf("reading API keys: %w", err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			add(sc.Text())
-		}
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("reading API keys: %w", err)
-		}
-	}
-	return keys, nil
 }
 
 // loopback reports whether addr's host is a loopback address or name.

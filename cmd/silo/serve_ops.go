@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/silo-dev/silo"
+	"github.com/silo-dev/silo/internal/version"
 	"github.com/silo-dev/silo/metrics"
 )
 
@@ -34,16 +35,16 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 // logStarted logs the start-up banner: what runs, where, on what, under
 // which limits. No credential appears: store URLs lose their user info and
 // query.
-func logStarted(log *slog.Logger, c serveConfig, listen string, keys map[string]string) {
-	b := metrics.ReadBuild()
+func logStarted(log *slog.Logger, c serveConfig, url string, keys, projects int) {
+	v := version.Get()
 	log.Info("silo started",
-		slog.String("version", b.Version),
-		slog.String("revision", b.Revision),
-		slog.String("url", "http://"+listen+"/v1"),
+		slog.String("version", v.Version),
+		slog.String("revision", v.Revision),
+		slog.String("url", url),
 		slog.String("metadata", redactStore(c.db, "sqlite:"+c.data+"/silo.db")),
 		slog.String("blobs", redactStore(c.blobs, "file:"+c.data+"/blobs")),
-		slog.Int("keys", len(keys)),
-		slog.Int("projects", len(projectsOf(keys))),
+		slog.Int("keys", keys),
+		slog.Int("projects", projects),
 		slog.Bool("metrics", c.metrics),
 		slog.Group("limits",
 			slog.Int64("part_bytes", silo.MaxPartBytes),
@@ -62,6 +63,16 @@ func logStarted(log *slog.Logger, c serveConfig, listen string, keys map[string]
 			slog.Int64("quota_pending_uploads", c.quota.PendingUploads),
 		),
 	)
+}
+
+// buildInfo is what silo_build_info says of this build.
+func buildInfo() metrics.Build {
+	v := version.Get()
+	rev := v.Revision
+	if v.Modified && rev != "" {
+		rev += "+modified"
+	}
+	return metrics.Build{Version: v.Version, Revision: rev, GoVersion: v.GoVersion}
 }
 
 // redactStore returns a store URL (or def when it is empty) without user
