@@ -24,16 +24,16 @@ func NewID(prefix string) string {
 	return prefix + idEncoding.EncodeToString(b[:])[:26]
 }
 
-// ValidPurpose reports whether p is one of Purposes.
-func ValidPurpose(p string) bool { return slices.Contains(Purposes, p) }
+// ValidPurpose reports whether p is one of Purposes().
+func ValidPurpose(p string) bool { return slices.Contains(purposes, p) }
 
 // CheckPurpose returns the error for a missing or unknown purpose, or nil.
 func CheckPurpose(p string) error {
 	if p == "" {
-		return Errorf(EMISSING, "purpose", "Missing required parameter: 'purpose'. Expected one of %s.", strings.Join(Purposes, ", "))
+		return Errorf(EMISSING, "purpose", "Missing required parameter: 'purpose'. Expected one of %s.", strings.Join(purposes, ", "))
 	}
 	if !ValidPurpose(p) {
-		return Errorf(EINVALID, "purpose", "Invalid value for 'purpose': %q. Expected one of %s.", Clip(p), strings.Join(Purposes, ", "))
+		return Errorf(EINVALID, "purpose", "Invalid value for 'purpose': %q. Expected one of %s.", Clip(p), strings.Join(purposes, ", "))
 	}
 	return nil
 }
@@ -138,7 +138,7 @@ func CheckFileQuery(q *FileQuery) error {
 		return Errorf(EINVALID, "order", "Invalid value for 'order': %q. Expected 'asc' or 'desc'.", Clip(q.Order))
 	}
 	if q.Purpose != "" && !ValidPurpose(q.Purpose) {
-		return Errorf(EINVALID, "purpose", "Invalid value for 'purpose': %q. Expected one of %s.", Clip(q.Purpose), strings.Join(Purposes, ", "))
+		return Errorf(EINVALID, "purpose", "Invalid value for 'purpose': %q. Expected one of %s.", Clip(q.Purpose), strings.Join(purposes, ", "))
 	}
 	return nil
 }

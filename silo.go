@@ -3,7 +3,10 @@
 // It imports only the standard library and does no I/O.
 package silo
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Limits of the public API.
 const (
@@ -34,8 +37,12 @@ const (
 	MaxEchoBytes = 200
 )
 
-// Purposes are the accepted values of purpose on create.
-var Purposes = []string{"assistants", "batch", "fine-tune", "vision", "user_data", "evals"}
+// purposes are the accepted values of purpose on create.
+var purposes = []string{"assistants", "batch", "fine-tune", "vision", "user_data", "evals"}
+
+// Purposes returns the accepted values of purpose on create, in a slice of the
+// caller's own.
+func Purposes() []string { return slices.Clone(purposes) }
 
 // UploadStatus is the state of an Upload.
 type UploadStatus string

@@ -162,6 +162,14 @@ type PutBufferer interface {
 	PutBufferBytes() int
 }
 
+// UnfinishedAborter is a BlobStore that can drop what Puts of processes that
+// died left half made (an S3 multipart upload never completed nor aborted).
+type UnfinishedAborter interface {
+	// AbortUnfinished drops the unfinished Puts of keys under keyPrefixes
+	// begun before startedBefore, and returns how many it dropped.
+	AbortUnfinished(ctx context.Context, keyPrefixes []string, startedBefore time.Time) (int, error)
+}
+
 // BlobLister is a BlobStore that can list its blobs, for the orphan sweep.
 type BlobLister interface {
 	// List calls fn for every stored blob with the time it was stored; a

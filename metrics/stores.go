@@ -191,10 +191,12 @@ type blobStore struct {
 }
 
 var (
-	_ silo.BlobStore  = (*blobStore)(nil)
-	_ silo.Pinger     = (*blobStore)(nil)
-	_ silo.Ballast    = (*blobStore)(nil)
-	_ silo.BlobLister = (*listingBlobStore)(nil)
+	_ silo.BlobStore         = (*blobStore)(nil)
+	_ silo.Pinger            = (*blobStore)(nil)
+	_ silo.Ballast           = (*blobStore)(nil)
+	_ silo.PutBufferer       = (*blobStore)(nil)
+	_ silo.UnfinishedAborter = (*blobStore)(nil)
+	_ silo.BlobLister        = (*listingBlobStore)(nil)
 )
 
 func (s *blobStore) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
@@ -226,6 +228,23 @@ func (s *blobStore) Ping(ctx context.Context) error {
 		return p.Ping(ctx)
 	}
 	return nil
+}
+
+// AbortUnfinished passes on to the store if it is a silo.UnfinishedAborter
+// (S3); any other store has nothing unfinished to drop.
+func (s *blobStore) AbortUnfinished(ctx context.Context, keyPrefixes []string, startedBefore time.Time) (int, error) {
+	if a, ok := s.next.(silo.UnfinishedAborter); ok {
+		return a.AbortUnfinished(ctx, keyPrefixes, startedBefore)
+	}
+	return 0, nil
+}
+
+// PutBufferBytes passes on to the store if it is a silo.PutBufferer, else 0.
+func (s *blobStore) PutBufferBytes() int {
+	if b, ok := s.next.(silo.PutBufferer); ok {
+		return b.PutBufferBytes()
+	}
+	return 0
 }
 
 // DropBallast passes on to the store if it is a silo.Ballast (disk's

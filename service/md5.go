@@ -153,16 +153,22 @@ func (c *chain) advance(s *Service) {
 	}
 	c.busy = true
 	c.mu.Unlock()
-	go c.work(s)
+	if !s.life.goBackground(func(ctx context.Context) { c.work(ctx, s) }) {
+		c.mu.Lock()
+		c.busy = false // closed: completes read the bytes themselves
+		c.idle.Broadcast()
+		c.mu.Unlock()
+	}
 }
 
-func (c *chain) work(s *Service) {
+// work hashes ready parts until none is, or ctx (the Service's life) ends.
+func (c *chain) work(ctx context.Context, s *Service) {
 	buf := make([]byte, 256<<10)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for p := c.next(); p != nil; p = c.next() {
 		c.mu.Unlock()
-		err := hashBlob(s.blobs, c.h, p, buf)
+		err := hashBlob(ctx, s.blobs, c.h, p, buf)
 		var state []byte
 		if err == nil {
 			s.observe(Event{Kind: MD5OnArrival, Bytes: p.Size})
@@ -184,17 +190,31 @@ func (c *chain) work(s *Service) {
 	c.idle.Broadcast()
 }
 
-func hashBlob(blobs silo.BlobStore, h hash.Hash, p *silo.Part, buf []byte) error {
-	rc, err := blobs.Open(context.Background(), p.BlobKey, 0, -1)
+func hashBlob(ctx context.Context, blobs silo.BlobStore, h hash.Hash, p *silo.Part, buf []byte) error {
+	rc, err := blobs.Open(ctx, p.BlobKey, 0, -1)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	n, err := io.CopyBuffer(h, rc, buf)
-	if err == nil && n != p.Size {
-		err = io.ErrUnexpectedEOF
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err // the Service is closing: stop between reads
+		}
+		m, err := rc.Read(buf)
+		h.Write(buf[:m])
+		n += int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	if n != p.Size {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
 
 // prefix returns how many of the first partIDs the chain has hashed, in that

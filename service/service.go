@@ -6,6 +6,7 @@ package service
 import (
 	"context"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -39,6 +40,15 @@ type Config struct {
 	Observer Observer
 	// Quota is what each project may hold; the zero value is no limit.
 	Quota silo.Quota
+	// ReapInterval, SweepInterval and OrphanGrace are Run's schedule;
+	// defaults DefaultReapInterval, DefaultSweepInterval, DefaultOrphanGrace.
+	ReapInterval, SweepInterval, OrphanGrace time.Duration
+	// SharedStores says that other instances may use the stores at once
+	// (PostgreSQL, S3): no sweep at start, where their writes may be under way.
+	SharedStores bool
+	// Logger gets what Run's rounds did and the errors they met, which have
+	// nobody else to go to. Nil: discarded.
+	Logger *slog.Logger
 }
 
 // Service implements silo.UploadService and silo.FileService over a MetaStore
@@ -49,6 +59,8 @@ type Service struct {
 	cfg   Config
 	md5   *chains
 	sums  *digests
+	life  *lifetime
+	log   *slog.Logger
 }
 
 var (
@@ -70,7 +82,23 @@ func New(meta silo.MetaStore, blobs silo.BlobStore, cfg Config) *Service {
 	if cfg.GarbageLease <= 0 {
 		cfg.GarbageLease = time.Minute
 	}
-	return &Service{meta: meta, blobs: blobs, cfg: cfg, md5: newChains(cfg.NoArrivalMD5), sums: newDigests()}
+	if cfg.ReapInterval <= 0 {
+		cfg.ReapInterval = DefaultReapInterval
+	}
+	if cfg.SweepInterval <= 0 {
+		cfg.SweepInterval = DefaultSweepInterval
+	}
+	if cfg.OrphanGrace <= 0 {
+		cfg.OrphanGrace = DefaultOrphanGrace
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = discardLogger
+	}
+	return &Service{
+		meta: meta, blobs: blobs, cfg: cfg,
+		md5: newChains(cfg.NoArrivalMD5), sums: newDigests(), life: newLifetime(), log: log,
+	}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now() }

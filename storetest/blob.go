@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/silo-dev/silo"
 )
@@ -34,6 +35,7 @@ func BlobStore(t *testing.T, open func(t *testing.T) silo.BlobStore) {
 		{"PutCancelled", testBlobPutCancelled},
 		{"ConcurrentPut", testBlobConcurrentPut},
 		{"List", testBlobList},
+		{"AbortUnfinished", testBlobAbortUnfinished},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,3 +251,56 @@ func head(b []byte) string {
 	}
 	return fmt.Sprintf("%x", b)
 }
+
+// testBlobAbortUnfinished checks a store that can drop unfinished Puts: a
+// cancelled large Put leaves nothing that a later abort trips on, and the
+// abort drops no finished blob, under its prefixes or not.
+func testBlobAbortUnfinished(t *testing.T, s silo.BlobStore) {
+	a, ok := s.(silo.UnfinishedAborter)
+	if !ok {
+		t.Skip("the store cannot abort unfinished Puts")
+	}
+	ctx := context.Background()
+	for _, key := range []string{"parts/done", "other/done"} {
+		if _, err := s.Put(ctx, key, bytes.NewReader([]byte(key))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A Put cut off after more than one buffer's worth of bytes leaves an
+	// unfinished upload behind in stores that stream in parts.
+	cctx, cancel := context.WithCancel(ctx)
+	r := io.MultiReader(bytes.NewReader(make([]byte, 12<<20)), readerFunc(func([]byte) (int, error) {
+		cancel()
+		return 0, context.Canceled
+	}))
+	if _, err := s.Put(cctx, "parts/cut", r); err == nil {
+		t.Fatal("a Put whose reader failed succeeded")
+	}
+	if _, err := a.AbortUnfinished(ctx, []string{"parts/"}, time.Now().Add(time.Minute)); err != nil {
+		t.Fatalf("AbortUnfinished: %v", err)
+	}
+	n, err := a.AbortUnfinished(ctx, []string{"parts/"}, time.Now().Add(time.Minute))
+	if err != nil || n != 0 {
+		t.Errorf("a second AbortUnfinished: got %d, %v; want 0, nil", n, err)
+	}
+	for _, key := range []string{"parts/done", "other/done"} {
+		rc, err := s.Open(ctx, key, 0, -1)
+		if err != nil {
+			t.Errorf("%s after AbortUnfinished: %v", key, err)
+			continue
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != key {
+			t.Errorf("%s: got %q", key, b)
+		}
+	}
+	if _, err := s.Open(ctx, "parts/cut", 0, -1); silo.ErrorCode(err) != silo.ENOTFOUND {
+		t.Errorf("the cut Put: got %v, want not found", err)
+	}
+}
+
+// readerFunc is a function that reads.
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }

@@ -67,4 +67,4 @@ func (f sizeFlag) String() string {
 
 func (f sizeFlag) Type() string { return "size" }
 
-func purposeList() string { return strings.Join(silo.Purposes, ", ") }
+func purposeList() string { return strings.Join(silo.Purposes(), ", ") }

@@ -385,17 +385,30 @@ func TestAbuse_HugePartHeader(t *testing.T) {
 	body := "--BOUNDARY\r\nContent-Disposition: form-data; name=\"data\"; filename=\"" + name + "\"\r\n\r\n0123456789"
 	const n = 40
 	conns := s.dial(t, n, "")
+	type result struct {
+		lines   []string
+		longest time.Duration
+	}
+	res := make(chan result, 1)
+	go func() { // reading from the start, as a client that reads while it sends
+		lines, longest := awaitClosed(t, conns, closeWithin)
+		res <- result{lines, longest}
+	}()
 	for _, c := range conns {
 		go func() {
 			c.SetWriteDeadline(time.Now().Add(closeWithin))
 			io.WriteString(c, partHead(id, abuseKey, 0, "")+fmt.Sprintf("%x\r\n%s\r\n", len(body), body)) // then stall
 		}()
 	}
-	lines, longest := awaitClosed(t, conns, closeWithin)
-	if got := countPrefix(lines, "HTTP/1.1 400"); got != n {
-		t.Errorf("%d of %d got 400 (first %q)", got, n, lines[0])
+	r := <-res
+	// The server answers and closes while the client is still sending: a
+	// client busy sending may see the connection reset before it reads the
+	// answer, which is the fate of a 9 MB header; but no other answer.
+	answered := countPrefix(r.lines, "HTTP/1.1 400")
+	if answered == 0 || countPrefix(r.lines, "HTTP/") != answered {
+		t.Errorf("%d of %d got 400, want all that got an answer (%q)", answered, n, r.lines)
 	}
-	t.Logf("%d parts with 9 MB field headers: answered 400 and closed within %v", n, longest)
+	t.Logf("%d parts with 9 MB field headers: %d read their 400 before the reset; all closed within %v", n, answered, r.longest)
 	s.waitFDs(t, base, closeWithin)
 	s.checkRSS(t, "40 parts with 9 MB field headers")
 }

@@ -80,9 +80,9 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f := cmd.Flags()
 	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on, HOST:PORT")
 	f.StringVar(&c.data, "data", "./silo-data", "directory that holds the database and the bytes")
-	f.DurationVar(&c.uploadTTL, "upload-ttl", time.Hour, "how long an upload stays pending before it expires")
+	f.DurationVar(&c.uploadTTL, "upload-ttl", silo.DefaultUploadTTL, "how long an upload stays pending before it expires")
 	f.StringVar(&c.apiKeysFile, "api-keys-file", "", "file of API keys, one key[=project] or sha256:<hex>[=project] (silo keys hash) per line; read again on SIGHUP")
-	f.DurationVar(&c.reapInterval, "reap-interval", 10*time.Second, "how often expired uploads, expired files and garbage are cleaned up")
+	f.DurationVar(&c.reapInterval, "reap-interval", service.DefaultReapInterval, "how often expired uploads, expired files and garbage are cleaned up")
 	f.BoolVar(&c.md5OnArrival, "md5-on-arrival", true, "hash parts as they arrive, so that a complete with md5 and the parts in upload order finds the digest ready (about 1 CPU s per GiB ingested)")
 	f.DurationVar(&c.garbageGrace, "garbage-grace", 10*time.Minute, "how long the bytes of a deleted or expired file (and of dropped parts) are kept, so that downloads under way finish")
 	f.DurationVar(&c.shutdownWait, "shutdown-wait", 30*time.Second, "how long a shutdown waits for requests in flight")
@@ -186,7 +186,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 	defer st.close()
-	scfg := service.Config{UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival, Quota: c.quota}
+	scfg := service.Config{
+		UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival, Quota: c.quota,
+		ReapInterval: c.reapInterval, SharedStores: st.shared, Logger: log,
+	}
 	meta, blobs := st.meta, st.blobs
 	var m *metrics.Metrics
 	if c.metrics {
@@ -196,8 +199,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		scfg.Observer = m
 	}
 	svc := service.New(meta, blobs, scfg)
-	if err := st.sweepAtStart(ctx, svc, log); err != nil {
-		return err
+	defer svc.Close() // before the stores close: deferred after them
+	if err := svc.SweepAtStart(ctx); err != nil {
+		return fmt.Errorf("removing orphaned bytes: %w", err)
 	}
 
 	if c.maxParts == 0 {
@@ -242,9 +246,8 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	reaped := make(chan struct{})
 	go func() {
 		defer close(reaped)
-		reapLoop(reapCtx, svc, c.reapInterval, log)
+		svc.Run(reapCtx)
 	}()
-	swept := st.sweeping(reapCtx, svc, log)
 
 	served := make(chan error, 1)
 	go func() { served <- serveTLS(srv, ln, cert) }()
@@ -265,7 +268,6 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	stopReaper()
 	<-reaped
-	<-swept
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
@@ -275,26 +277,6 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		log.Info("silo stopped")
 	}
 	return err
-}
-
-// reapLoop runs the reaper every interval until ctx ends.
-func reapLoop(ctx context.Context, svc *service.Service, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		st, err := svc.Reap(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.Error("reaper", "err", err)
-		}
-		if st != (service.ReapStats{}) {
-			log.Info("reaped", "expired_uploads", st.ExpiredUploads, "expired_files", st.ExpiredFiles, "deleted_blobs", st.DeletedBlobs)
-		}
-	}
 }
 
 // loopback reports whether addr's host is a loopback address or name.

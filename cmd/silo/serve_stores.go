@@ -8,33 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/silo-dev/silo"
 	"github.com/silo-dev/silo/disk"
 	"github.com/silo-dev/silo/postgres"
 	"github.com/silo-dev/silo/s3"
-	"github.com/silo-dev/silo/service"
 	"github.com/silo-dev/silo/sqlite"
 )
-
-// Timings of the sweep for orphaned bytes.
-const (
-	// orphanGrace is how old an unknown blob must be before the periodic
-	// sweep deletes it: this or another instance may be writing the bytes of
-	// a part right now, and makes its record only once they are all stored.
-	// An S3 object made by a multipart upload dates from the upload's start,
-	// so this also bounds how long one part may take to arrive.
-	orphanGrace = time.Hour
-	// sweepInterval is how often every instance sweeps.
-	sweepInterval = time.Hour
-)
-
-// unfinishedAborter is a blob store that can drop what Puts of dead
-// processes left half made (s3.Store).
-type unfinishedAborter interface {
-	AbortUnfinished(ctx context.Context, keyPrefixes []string, startedBefore time.Time) (int, error)
-}
 
 // stores are the metadata and blob stores serve runs on, chosen by --db and
 // --blobs.
@@ -105,66 +85,4 @@ func localPath(u, scheme string) string {
 func (st *stores) close() {
 	st.blobs.Close()
 	st.meta.Close()
-}
-
-// sweepAtStart removes the bytes whose record was never made (a crash between
-// the two) before anyone can write again, when this process is the stores'
-// only user. Shared stores are swept by sweeping instead.
-func (st *stores) sweepAtStart(ctx context.Context, svc *service.Service, log *slog.Logger) error {
-	if st.shared {
-		return nil
-	}
-	n, err := svc.SweepOrphans(ctx, time.Now())
-	if err != nil {
-		return fmt.Errorf("removing orphaned bytes: %w", err)
-	}
-	if n > 0 {
-		log.Info("removed orphaned blobs", "count", n)
-	}
-	return nil
-}
-
-// sweeping sweeps the stores for orphans older than orphanGrace, and aborts
-// the multipart uploads that old, every sweepInterval (and at once for shared
-// stores, which had no sweep at start), until ctx ends; the channel it
-// returns is closed then. Private stores need it too: a blob whose delete
-// failed after its record was refused is an orphan.
-func (st *stores) sweeping(ctx context.Context, svc *service.Service, log *slog.Logger) <-chan struct{} {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(sweepInterval)
-		defer t.Stop()
-		if !st.shared {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-		for {
-			n, err := svc.SweepOrphans(ctx, time.Now().Add(-orphanGrace))
-			if err != nil && ctx.Err() == nil {
-				log.Error("orphan sweep", "err", err)
-			}
-			if n > 0 {
-				log.Info("removed orphaned blobs", "count", n)
-			}
-			if a, ok := st.blobs.(unfinishedAborter); ok {
-				n, err := a.AbortUnfinished(ctx, service.KeyPrefixes(), time.Now().Add(-orphanGrace))
-				if err != nil && ctx.Err() == nil {
-					log.Error("aborting unfinished uploads", "err", err)
-				}
-				if n > 0 {
-					log.Info("aborted unfinished multipart uploads", "count", n)
-				}
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return done
 }
