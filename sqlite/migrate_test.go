@@ -24,14 +24,20 @@ func TestMigrate_PartCount(t *testing.T) {
 	must(t, "0001_init.sql", err)
 	_, err = db.Exec(`
 		CREATE TABLE schema_version (version INTEGER NOT NULL);
-		INSERT INTO schema_version (version) VALUES (1);
+		INSERT INTO schema_version (version) VALUES (1);`)
+	must(t, "schema_version 1", err)
+	// One statement per Exec with arguments: the driver binds them to one.
+	_, err = db.Exec(`
 		INSERT INTO uploads (id, project, bytes, filename, purpose, mime_type, created_at, expires_at, status, file_expires_after, part_bytes)
-		VALUES ('upload_a', 'p', 3, 'a', 'batch', 'text/plain', ?, ?, 'pending', 0, 3);
+		VALUES ('upload_a', 'p', 3, 'a', 'batch', 'text/plain', ?, ?, 'pending', 0, 3)`,
+		t0.Unix(), t0.Unix()+3600)
+	must(t, "schema 1 upload", err)
+	_, err = db.Exec(`
 		INSERT INTO parts (id, upload_id, project, size, created_at, started, blob_key) VALUES
 			('part_a', 'upload_a', 'p', 1, ?, 1, 'parts/a'),
-			('part_b', 'upload_a', 'p', 2, ?, 2, 'parts/b');`,
-		t0.Unix(), t0.Unix()+3600, t0.Unix(), t0.Unix())
-	must(t, "schema 1 data", err)
+			('part_b', 'upload_a', 'p', 2, ?, 2, 'parts/b')`,
+		t0.Unix(), t0.Unix())
+	must(t, "schema 1 parts", err)
 	must(t, "Close", db.Close())
 
 	s, err := sqlite.Open(path, sqlite.Options{})

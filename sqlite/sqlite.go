@@ -11,11 +11,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
 	"github.com/silo-dev/silo"
 )
 
@@ -51,8 +51,7 @@ func Open(path string, opts Options) (*MetaStore, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 256
 	}
-	common := fmt.Sprintf("_busy_timeout=%d&_foreign_keys=1&_stmt_cache_size=64", opts.BusyTimeout.Milliseconds())
-	wdb, err := sql.Open("sqlite3", uri(path)+"?_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&"+common)
+	wdb, err := sql.Open(driverName, dsn(path, opts.BusyTimeout, writeParams))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -61,7 +60,7 @@ func Open(path string, opts Options) (*MetaStore, error) {
 	wdb.SetMaxOpenConns(1)
 	wdb.SetMaxIdleConns(1)
 	wdb.SetConnMaxLifetime(0)
-	if err := checkWAL(wdb); err != nil {
+	if err := checkDurable(wdb); err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -69,7 +68,7 @@ func Open(path string, opts Options) (*MetaStore, error) {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
 	}
-	rdb, err := sql.Open("sqlite3", uri(path)+"?_query_only=1&"+common)
+	rdb, err := sql.Open(driverName, dsn(path, opts.BusyTimeout, readParams))
 	if err != nil {
 		wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -77,19 +76,37 @@ func Open(path string, opts Options) (*MetaStore, error) {
 	rdb.SetMaxOpenConns(opts.ReadConns)
 	rdb.SetMaxIdleConns(opts.ReadConns)
 	rdb.SetConnMaxLifetime(0)
-	return &MetaStore{w: newWriter(wdb, opts.MaxBatch), read: rdb}, nil
+	w := newWriter(wdb, opts.MaxBatch)
+	w.dir = filepath.Dir(path)
+	return &MetaStore{w: w, read: rdb}, nil
 }
 
-// uri returns the SQLite URI of the file at path, so that no character of
-// the path is read as the start of the parameters.
-func uri(path string) string {
-	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+// The connection parameters beside the busy timeout. The write connection
+// keeps the WAL journal and commits with synchronous=FULL, so that a commit
+// is on disk when it returns; its transactions take the write lock at BEGIN
+// (IMMEDIATE), so a batch never fails to upgrade a read lock. The read
+// connections cannot write, and their transactions are DEFERRED: a snapshot
+// that takes no lock from the writer.
+const (
+	writeParams = "_pragma=foreign_keys(1)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_txlock=immediate"
+	readParams  = "_pragma=foreign_keys(1)&_pragma=query_only(1)&_txlock=deferred"
+)
+
+// dsn returns the data source name of the file at path: a SQLite URI, so
+// that no character of the path is read as the start of the parameters, with
+// the busy timeout first (the other pragmas may need the lock it waits for)
+// and then params.
+func dsn(path string, busy time.Duration, params string) string {
+	uri := "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return fmt.Sprintf("%s?_pragma=busy_timeout(%d)&%s", uri, busy.Milliseconds(), params)
 }
 
-// checkWAL fails unless the database is in WAL mode, which the separate read
-// pool relies on; some file systems cannot do it and SQLite silently keeps
-// its rollback journal.
-func checkWAL(db *sql.DB) error {
+// checkDurable fails unless the write connection is in WAL mode, which the
+// separate read pool relies on, and commits with synchronous=FULL, on which
+// every acknowledged write relies. Some file systems cannot do WAL and SQLite
+// silently keeps its rollback journal; a driver that dropped a pragma of the
+// data source name would be as silent.
+func checkDurable(db *sql.DB) error {
 	var mode string
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		return err
@@ -97,8 +114,18 @@ func checkWAL(db *sql.DB) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("journal mode is %q, want wal", mode)
 	}
+	var sync int
+	if err := db.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil {
+		return err
+	}
+	if sync != synchronousFull {
+		return fmt.Errorf("synchronous is %d, want %d (FULL)", sync, synchronousFull)
+	}
 	return nil
 }
+
+// synchronousFull is PRAGMA synchronous's value for FULL.
+const synchronousFull = 2
 
 // Close waits for the queued writes, then closes the database.
 func (s *MetaStore) Close() error {
@@ -116,20 +143,4 @@ func (s *MetaStore) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error
 	}
 	defer tx.Rollback()
 	return translate(fn(tx))
-}
-
-// translate turns driver errors a client may act on into *silo.Error, by
-// their SQLite code; every other error stays internal.
-func translate(err error) error {
-	var se sqlite3.Error
-	if err == nil || !errors.As(err, &se) {
-		return err
-	}
-	switch se.Code {
-	case sqlite3.ErrFull:
-		return silo.Errorf(silo.ESTORAGEFULL, "", "The metadata store is out of space; try again once space is freed.")
-	case sqlite3.ErrBusy, sqlite3.ErrLocked:
-		return silo.Errorf(silo.EUNAVAILABLE, "", "The metadata store is busy; try again shortly.")
-	}
-	return fmt.Errorf("sqlite: %w", err)
 }

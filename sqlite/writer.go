@@ -14,6 +14,7 @@ import (
 // A caller is answered only once its write is committed, or has failed.
 type writer struct {
 	db       *sql.DB
+	dir      string // of the database file, for telling a full disk
 	maxBatch int
 	ops      chan *writeOp
 
@@ -60,7 +61,7 @@ func (w *writer) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return ctx.Err()
 	}
 	w.mu.RUnlock()
-	return translate(<-op.result)
+	return translateWrite(w.dir, <-op.result)
 }
 
 // close stops taking writes, waits for those queued, and closes the database.
