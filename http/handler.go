@@ -30,6 +30,14 @@ type Config struct {
 	// MaxParallelBodies is how many parts and files are received at once;
 	// others wait briefly, then get 503. Zero: ParallelBodies(0).
 	MaxParallelBodies int
+	// Console, when set, is served without a key at "/" and under
+	// ConsolePrefix: the web console.
+	Console http.Handler
+	// ConsolePrefix is the path prefix of the console's assets, e.g. "/console/".
+	ConsolePrefix string
+	// CORSOrigins are the origins whose pages may call /v1 from a browser;
+	// "*" is any origin. Empty: no CORS headers at all.
+	CORSOrigins []string
 }
 
 // server holds a Config with its defaults filled in; its methods make the
@@ -42,6 +50,9 @@ type server struct {
 	now     func() time.Time
 	stall   time.Duration
 	bodies  bodySlots
+	console http.Handler
+	conPfx  string
+	cors    []string
 }
 
 // NewHandler returns the HTTP handler of the API: every route of routes.go
@@ -54,6 +65,9 @@ func NewHandler(cfg Config) http.Handler {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		stall:   cfg.StallTimeout,
+		console: cfg.Console,
+		conPfx:  cfg.ConsolePrefix,
+		cors:    cfg.CORSOrigins,
 	}
 	if s.stall <= 0 {
 		s.stall = DefaultStallTimeout

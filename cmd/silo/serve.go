@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/silo-dev/silo"
+	"github.com/silo-dev/silo/console"
 	shttp "github.com/silo-dev/silo/http"
 	"github.com/silo-dev/silo/service"
 )
@@ -35,6 +36,8 @@ type serveConfig struct {
 	blobs        string
 	stallTimeout time.Duration
 	maxParts     int
+	console      bool
+	corsOrigins  []string
 }
 
 // serveCommand is `silo serve`.
@@ -76,6 +79,8 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.DurationVar(&c.stallTimeout, "stall-timeout", shttp.DefaultStallTimeout, "drop a request whose body sends nothing, or whose response is not read, for this long")
 	f.IntVar(&c.maxParts, "max-parallel-parts", 0, "how many parts and files are received at once; more wait a few seconds, then get 503 with Retry-After (default: as many as 32 MiB of buffers allow: 25 with local disk, 4 with S3)")
 	f.StringVar(&c.blobs, "blobs", "", "blob store: file:PATH or s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (default file:<data>/blobs)")
+	f.BoolVar(&c.console, "console", true, "serve the web console at / (--console=false turns it off)")
+	f.StringSliceVar(&c.corsOrigins, "cors-origins", nil, "origins whose web pages may call /v1 from a browser, comma-separated, e.g. https://app.example.com (none by default)")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return flagsFromEnv(cmd, e.getenv)
 	}
@@ -164,17 +169,25 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 	defer stopDebug()
+	hc := shttp.Config{
+		Uploads: svc, Files: svc, Auth: auth, Logger: log,
+		StallTimeout: c.stallTimeout, MaxParallelBodies: c.maxParts,
+		CORSOrigins: c.corsOrigins,
+	}
+	if c.console {
+		hc.Console, hc.ConsolePrefix = console.Handler(), console.Prefix
+	}
 	srv := &http.Server{
-		Handler: shttp.NewHandler(shttp.Config{
-			Uploads: svc, Files: svc, Auth: auth, Logger: log,
-			StallTimeout: c.stallTimeout, MaxParallelBodies: c.maxParts,
-		}),
+		Handler:           shttp.NewHandler(hc),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    shttp.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(e.stdout, "Silo is listening on http://%s/v1\n", ln.Addr())
+	if c.console {
+		fmt.Fprintf(e.stdout, "Web console: http://%s/\n", ln.Addr())
+	}
 
 	reapCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
 	reaped := make(chan struct{})
