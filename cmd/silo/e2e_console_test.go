@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -116,12 +118,29 @@ func TestConsoleBrowser(t *testing.T) {
 		"ARTIFACTS="+artifacts,
 		"BIG_MB="+bigMB,
 	)
-	out, err := cmd.CombinedOutput()
-	t.Logf("browser tests:\n%s", out)
+	// The checks' lines go to the test log as they come (with -v), and to
+	// browser-tests.log among the screenshots.
+	var out bytes.Buffer
+	logFile, err := os.Create(filepath.Join(artifacts, "browser-tests.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	w := io.MultiWriter(&out, logFile, lineLogger{t})
+	cmd.Stdout, cmd.Stderr = w, w
+	err = cmd.Run()
 	if err != nil {
 		t.Fatalf("browser tests failed: %v (screenshots in %s)", err, artifacts)
 	}
-	if !strings.Contains(string(out), "all checks passed") {
+	if !strings.Contains(out.String(), "all checks passed") {
 		t.Fatal("browser tests did not report their checks")
 	}
+}
+
+// lineLogger logs what is written to it with t.Log, a write at a time.
+type lineLogger struct{ t *testing.T }
+
+func (l lineLogger) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

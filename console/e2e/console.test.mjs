@@ -358,7 +358,8 @@ try {
     const region = filesRegion(page);
     const rows = region.locator('tbody tr');
     await until('the first page', async () => (await rows.count()) === 100);
-    assert.equal(await rows.first().locator('.filename').innerText(), 'page-0249.txt', 'newest first');
+    // Made ten at a time: the newest is one of the last ten.
+    assert.match(await rows.first().locator('.filename').innerText(), /^page-024\d\.txt$/, 'newest first');
     await region.getByRole('button', { name: 'Load more' }).click();
     await until('the second page', async () => (await rows.count()) === 200);
     await region.getByRole('button', { name: 'Load more' }).click();
