@@ -90,7 +90,8 @@ func TestConsoleBrowser(t *testing.T) {
 	otherOrigin := "http://" + ln.Addr().String()
 
 	const key = "sk-console-test"
-	srv = startSilo(t, "", map[string]string{"SILO_API_KEYS": key + "=proj_console"}, "--cors-origins", otherOrigin)
+	const docsKey = "sk-console-docs" // a second project, for the README's pictures
+	srv = startSilo(t, "", map[string]string{"SILO_API_KEYS": key + "=proj_console," + docsKey + "=proj_docs"}, "--cors-origins", otherOrigin)
 
 	artifacts := os.Getenv("SILO_TEST_ARTIFACTS")
 	if artifacts == "" {
@@ -113,6 +114,7 @@ func TestConsoleBrowser(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		"SILO_URL="+strings.TrimSuffix(srv.BaseURL, "/v1"),
 		"SILO_KEY="+key,
+		"SILO_DOCS_KEY="+docsKey,
 		"OTHER_ORIGIN="+otherOrigin,
 		"CHROMIUM="+browser,
 		"ARTIFACTS="+artifacts,

@@ -161,9 +161,14 @@ export class FilesTable {
       if (!yes) { button.focus(); return; }
       try {
         await call('DELETE', `/files/${encodeURIComponent(f.id)}`);
+        const tr = button.closest('tr');
+        const nextId = (tr?.nextElementSibling || tr?.previousElementSibling)?.dataset.id;
         const i = this.files.findIndex((x) => x.id === f.id);
         if (i >= 0) this.files.splice(i, 1);
         this.render();
+        // Keep keyboard users in place: focus a neighbour's Delete, else the filter.
+        const next = nextId && this.body.querySelector(`tr[data-id="${CSS.escape(nextId)}"] button.danger`);
+        (next || this.name).focus();
         this.announce(`Deleted ${f.filename}.`);
       } catch (err) {
         this.fail(err);

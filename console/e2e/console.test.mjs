@@ -197,12 +197,12 @@ try {
     const { page, context } = await newPage();
     // Hold the first part until the test has seen the progress bar move,
     // so that "it moved" does not depend on how fast the machine is.
-    let release, held = false;
+    let release;
     const gate = new Promise((r) => { release = r; });
     await page.route('**/v1/uploads/*/parts', async (route) => {
-      if (!held) { held = true; await gate; }
+      await gate;
       await route.continue();
-    });
+    }, { times: 1 });
     await uploadViaInput(page, big.path);
     const bar = uploadItem(page, 'big.bin').getByRole('progressbar');
     const moved = await until('the progress bar to move', () => bar.evaluate((p) => p.value > 0 && p.value < p.max ? p.value : 0));
@@ -373,7 +373,7 @@ try {
     assert.equal(await region.getByRole('button', { name: 'Load more' }).isVisible(), false);
     await region.getByLabel('Purpose').selectOption('');
     await until('all purposes again', async () => (await rows.count()) === 100);
-    await shot(page, 'desktop-files.png');
+    await page.screenshot({ path: join(artifacts, 'desktop-files.png') });
     await context.close();
 
     const mobile = await newPage({ width: 360, height: 780 });
@@ -441,6 +441,39 @@ try {
     const out2 = JSON.parse(await page.locator('#result').filter({ hasText: /./ }).innerText());
     assert.equal(out2.error, 'TypeError', JSON.stringify(out2));
     await ctx.close();
+  });
+
+  await check('screenshots for the README (another project)', async () => {
+    const docsKey = env('SILO_DOCS_KEY');
+    const names = [['handbook-2026.pdf', 2.4], ['support-tickets.jsonl', 0.8], ['product-photos.zip', 6.1],
+      ['eval-questions.jsonl', 0.2], ['fine-tune-train.jsonl', 3.3]];
+    for (const [n, mb] of names) {
+      const form = new FormData();
+      form.append('purpose', n.endsWith('.jsonl') ? 'evals' : 'user_data');
+      form.append('file', new Blob([randomBytes(Math.round(mb * MiB))]), n);
+      const r = await fetch(base + '/v1/files', { method: 'POST', body: form, headers: { Authorization: `Bearer ${docsKey}` } });
+      assert.equal(r.status, 200);
+    }
+    const f = await makeFile('customer-calls-2026-q4.tar', 48 * MiB);
+    for (const [width, height, file] of [[1100, 720, 'docs-desktop.png'], [360, 760, 'docs-mobile.png']]) {
+      const context = await browser.newContext({ viewport: { width, height }, locale: 'en-US' });
+      const page = await context.newPage();
+      page.setDefaultTimeout(timeout);
+      await page.goto(base + '/');
+      await page.getByLabel('API key').fill(docsKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await rowOf(page, 'handbook-2026.pdf').waitFor();
+      // Hold a part, so that the picture shows an upload under way.
+      await page.route('**/v1/uploads/*/parts', () => {}, { times: 1 });
+      await uploadViaInput(page, f.path);
+      const bar = uploadItem(page, f.name).getByRole('progressbar');
+      await until('progress', () => bar.evaluate((p) => p.value > p.max / 2));
+      await page.evaluate(() => document.activeElement.blur());
+      await page.screenshot({ path: join(artifacts, file) });
+      await uploadItem(page, f.name).getByRole('button', { name: 'Cancel' }).click();
+      await uploadItem(page, f.name).getByText('Cancelled.').waitFor();
+      await context.close();
+    }
   });
 } catch {
   // reported by check
