@@ -100,6 +100,9 @@ func TestConsoleBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	t.Logf("screenshots and test files in %s", artifacts)
 	t.Cleanup(func() { os.RemoveAll(filepath.Join(artifacts, "files")) })
 	bigMB := os.Getenv("SILO_TEST_CONSOLE_MB")

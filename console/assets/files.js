@@ -100,7 +100,7 @@ export class FilesTable {
         this.announce('The browser did not allow copying; select the ID instead.');
       }
     });
-    const id = el('td', { 'data-label': 'ID' }, el('div', { class: 'idcell' }, el('code', { text: f.id }), copy));
+    const id = el('td', { 'data-label': 'ID' }, el('div', { class: 'idcell' }, el('code', { title: f.id, text: f.id }), copy));
     const dl = el('button', { type: 'button', class: 'small', text: 'Download' });
     dl.addEventListener('click', () => this.download(f, dl));
     const del = el('button', { type: 'button', class: 'small danger', text: 'Delete' });

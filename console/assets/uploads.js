@@ -286,6 +286,11 @@ export class Uploader {
 
   start(files, purpose) {
     for (const file of files) {
+      const key = resume.resumeKey(file);
+      if ([...this.active].some((u) => resume.resumeKey(u.file) === key)) {
+        this.ui.announce(`${file.name} is already being uploaded.`);
+        continue;
+      }
       const u = new Upload(file, purpose, this.ui);
       this.active.add(u);
       u.run().finally(() => { this.active.delete(u); this.showInterrupted(); });

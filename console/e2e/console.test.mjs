@@ -237,6 +237,16 @@ try {
     for (let i = 0; i < n; i++) b[i] = (i * 31 + 7) % 251;
     want.update(b);
     assert.equal(await downloadSha(page, 'dropped.bin'), want.digest('hex'));
+
+    // A name the server refuses: the upload says the API's message.
+    const long = 'n'.repeat(1100) + '.txt';
+    const dt2 = await page.evaluateHandle((name) => {
+      const d = new DataTransfer();
+      d.items.add(new File(['x'], name));
+      return d;
+    }, long);
+    await page.dispatchEvent('body', 'drop', { dataTransfer: dt2 });
+    await uploadItem(page, long).getByText(/^Failed: The filename is 1104 bytes long; a filename takes at most 1024 bytes/).waitFor();
     await context.close();
   });
 
