@@ -36,19 +36,19 @@ const maxCORSRequestHeaders = 64
 // so a wildcard is never combined with them.
 func withCORS(origins []string) func(http.Handler) http.Handler {
 	allowed := make(map[string]bool, len(origins))
-	any := false
+	anyOrigin := false
 	for _, o := range origins {
 		o = strings.TrimSuffix(strings.TrimSpace(o), "/")
 		switch o {
 		case "":
 		case "*":
-			any = true
+			anyOrigin = true
 		default:
 			allowed[strings.ToLower(o)] = true
 		}
 	}
 	return func(next http.Handler) http.Handler {
-		if !any && len(allowed) == 0 {
+		if !anyOrigin && len(allowed) == 0 {
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,12 +59,12 @@ func withCORS(origins []string) func(http.Handler) http.Handler {
 			h := w.Header()
 			h.Add("Vary", "Origin")
 			origin := r.Header.Get("Origin")
-			if origin == "" || !any && !allowed[strings.ToLower(origin)] {
+			if origin == "" || !anyOrigin && !allowed[strings.ToLower(origin)] {
 				next.ServeHTTP(w, r)
 				return
 			}
 			allowOrigin := origin
-			if any {
+			if anyOrigin {
 				allowOrigin = "*"
 			}
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {

@@ -106,9 +106,18 @@ const browser = await chromium.launch({
 
 // newPage opens the console in a fresh context. The File System Access API is
 // hidden so that Download takes the Blob path, which Playwright can catch.
-async function newPage({ width = 1280, height = 860, signIn = true } = {}) {
+// With opfs, the save picker "chooses" a file of the origin private file
+// system instead, so that the streaming path runs with a real writable.
+async function newPage({ width = 1280, height = 860, signIn = true, opfs = false } = {}) {
   const context = await browser.newContext({ viewport: { width, height }, locale: 'en-US', acceptDownloads: true });
-  await context.addInitScript(() => { delete Window.prototype.showSaveFilePicker; delete window.showSaveFilePicker; });
+  if (opfs) {
+    await context.addInitScript(() => {
+      window.showSaveFilePicker = async ({ suggestedName }) =>
+        (await navigator.storage.getDirectory()).getFileHandle(suggestedName, { create: true });
+    });
+  } else {
+    await context.addInitScript(() => { delete Window.prototype.showSaveFilePicker; delete window.showSaveFilePicker; });
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(timeout);
   const dialogs = [];
@@ -147,6 +156,8 @@ async function downloadSha(page, name) {
   if (/^[\w.-]+$/.test(name)) assert.equal(dl.suggestedFilename(), name);
   return sha256File(await dl.path());
 }
+
+const sha256Of = new Map(); // file name -> sha256 of files made by the checks
 
 const shot = (page, name) => page.screenshot({ path: join(artifacts, name), fullPage: true });
 
@@ -253,6 +264,7 @@ try {
   await check('several files at once, with the chosen purpose', async () => {
     const { page, context } = await newPage();
     const some = [await makeFile('one.bin', 1), await makeFile('two.bin', 5 * MiB), await makeFile('three.bin', 12 * MiB + 3)];
+    for (const f of some) sha256Of.set(f.name, f.sha256);
     await uploadRegion(page).getByLabel('Purpose').selectOption('assistants');
     await uploadViaInput(page, some.map((f) => f.path));
     for (const f of some) {
@@ -263,6 +275,19 @@ try {
       assert.equal(await row.locator('td[data-label="Purpose"]').innerText(), 'assistants');
     }
     assert.equal(await downloadSha(page, 'three.bin'), some[2].sha256);
+    await context.close();
+  });
+
+  await check('Download streams to disk where the browser has the File System Access API', async () => {
+    const { page, context } = await newPage({ opfs: true });
+    await rowOf(page, 'two.bin').getByRole('button', { name: 'Download' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved two.bin.' }).waitFor();
+    const got = await page.evaluate(async () => {
+      const f = await (await (await navigator.storage.getDirectory()).getFileHandle('two.bin')).getFile();
+      const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await f.arrayBuffer()));
+      return [...d].map((b) => b.toString(16).padStart(2, '0')).join('');
+    });
+    assert.equal(got, sha256Of.get('two.bin'));
     await context.close();
   });
 
