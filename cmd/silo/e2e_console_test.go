@@ -149,3 +149,56 @@ func (l lineLogger) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestConsoleFlags checks the wiring of --console and SILO_CORS_ORIGINS,
+// without a browser.
+func TestConsoleFlags(t *testing.T) {
+	get := func(t *testing.T, req *http.Request) *http.Response {
+		t.Helper()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	t.Run("on by default, CORS from the environment", func(t *testing.T) {
+		const app = "http://127.0.0.1:3000"
+		s := startSilo(t, "", map[string]string{"SILO_CORS_ORIGINS": app + ",https://other.example"})
+		root := strings.TrimSuffix(s.BaseURL, "/v1")
+		req, _ := http.NewRequest("GET", root+"/", nil)
+		resp := get(t, req)
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("GET /: got %d %q, want 200 text/html", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("Content-Security-Policy: got %q", csp)
+		}
+		req, _ = http.NewRequest("OPTIONS", s.BaseURL+"/files", nil)
+		req.Header.Set("Origin", app)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		req.Header.Set("Access-Control-Request-Headers", "authorization")
+		resp = get(t, req)
+		if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != app {
+			t.Errorf("preflight: got %d, Access-Control-Allow-Origin %q; want 204, %s", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), app)
+		}
+	})
+	t.Run("--console=false", func(t *testing.T) {
+		s := startSilo(t, "", nil, "--console=false")
+		req, _ := http.NewRequest("GET", strings.TrimSuffix(s.BaseURL, "/v1")+"/", nil)
+		resp := get(t, req)
+		if resp.StatusCode != 401 || resp.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("GET / with the console off: got %d %q, want 401 application/json", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		req, _ = http.NewRequest("OPTIONS", s.BaseURL+"/files", nil)
+		req.Header.Set("Origin", "http://127.0.0.1:3000")
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		resp = get(t, req)
+		for k := range resp.Header {
+			if strings.HasPrefix(k, "Access-Control-") {
+				t.Errorf("CORS header %s sent with no origin configured", k)
+			}
+		}
+	})
+}
