@@ -41,6 +41,14 @@ type Config struct {
 	// Stopping, once closed, turns /readyz to 503 at once, so that a load
 	// balancer drains the instance while it shuts down.
 	Stopping <-chan struct{}
+	// Console, when set, is served without a key at "/" and under
+	// ConsolePrefix: the web console.
+	Console http.Handler
+	// ConsolePrefix is the path prefix of the console's assets, e.g. "/console/".
+	ConsolePrefix string
+	// CORSOrigins are the origins whose pages may call /v1 from a browser;
+	// "*" is any origin. Empty: no CORS headers at all.
+	CORSOrigins []string
 }
 
 // server holds a Config with its defaults filled in; its methods make the
@@ -57,6 +65,9 @@ type server struct {
 	metrics  http.Handler
 	ready    func(context.Context) map[string]error
 	stopping <-chan struct{}
+	console  http.Handler
+	conPfx   string
+	cors     []string
 }
 
 // NewHandler returns the HTTP handler of the API: every route of routes.go
@@ -74,6 +85,9 @@ func NewHandler(cfg Config) http.Handler {
 		metrics:  cfg.Metrics,
 		ready:    cfg.Ready,
 		stopping: cfg.Stopping,
+		console:  cfg.Console,
+		conPfx:   cfg.ConsolePrefix,
+		cors:     cfg.CORSOrigins,
 	}
 	if s.obs == nil {
 		s.obs = nopObserver{}

@@ -47,8 +47,17 @@ func (s *server) routes() http.Handler {
 	}))
 	s.opsRoutes(root)
 	root.Handle("/", withAuth(s.auth, s.log)(noteProject(api)))
+	if s.console != nil {
+		// The console's page and assets need no key; the API under /v1 and
+		// every other path still do.
+		page := s.methods(map[string]http.Handler{"GET": s.console, "HEAD": s.console})
+		root.Handle("/{$}", page)
+		if s.conPfx != "" {
+			root.Handle(s.conPfx, page)
+		}
+	}
 
-	return withRequestID(withLogging(s.log, s.obs, routeOf(root, api))(withStall(s.stall)(withRecover(s.log)(s.cleanPaths(root)))))
+	return withRequestID(withLogging(s.log, s.obs, routeOf(root, api))(withCORS(s.cors)(withStall(s.stall)(withRecover(s.log)(s.cleanPaths(root))))))
 }
 
 // cleanPaths answers 404 to a path with empty, "." or ".." segments, which

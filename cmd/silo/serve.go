@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/silo-dev/silo"
+	"github.com/silo-dev/silo/console"
 	shttp "github.com/silo-dev/silo/http"
 	"github.com/silo-dev/silo/metrics"
 	"github.com/silo-dev/silo/service"
@@ -42,6 +43,8 @@ type serveConfig struct {
 	logFormat    string
 	logLevel     string
 	drainDelay   time.Duration
+	console      bool
+	corsOrigins  []string
 }
 
 // serveCommand is `silo serve`.
@@ -102,6 +105,8 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.Var(sizeFlag{&c.minFreeSpace}, "min-free-space", "free space that parts and files must leave on the volume of file: blobs, e.g. 64MiB (0: none); beyond it they get 507, while deletes, cancels and the reaper still work")
 	c.tls.add(f)
 	c.config.add(f)
+	f.BoolVar(&c.console, "console", true, "serve the web console at / (--console=false turns it off)")
+	f.StringSliceVar(&c.corsOrigins, "cors-origins", nil, "origins whose web pages may call /v1 from a browser, comma-separated, e.g. https://app.example.com (none by default)")
 	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
 		return c.config.apply(cmd, e.getenv)
 	}
@@ -226,6 +231,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		Uploads: svc, Files: svc, Auth: auth, Logger: log,
 		StallTimeout: c.stallTimeout, MaxParallelBodies: c.maxParts,
 		Ready: svc.Ping, Stopping: stopping,
+		CORSOrigins: c.corsOrigins,
+	}
+	if c.console {
+		hcfg.Console, hcfg.ConsolePrefix = console.Handler(), console.Prefix
 	}
 	if m != nil {
 		hcfg.Observer, hcfg.Metrics = m, m.Handler()
@@ -241,6 +250,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	fmt.Fprintf(e.stdout, "Silo is listening on %s://%s/v1\n", scheme(cert), ln.Addr())
 	logStarted(log, c, scheme(cert)+"://"+ln.Addr().String()+"/v1", keys.Len(), keys.Projects())
+	if c.console {
+		fmt.Fprintf(e.stdout, "Web console: %s://%s/\n", scheme(cert), ln.Addr())
+	}
 
 	reapCtx, stopReaper := context.WithCancel(context.WithoutCancel(ctx))
 	reaped := make(chan struct{})
