@@ -57,7 +57,7 @@ func startAbuse(t *testing.T, flags ...string) *abuseServer {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	p := startBinary(t, siloBinary(t), data, append([]string{"--api-keys-file", keys, "--stall-timeout", "1s"}, flags...)...)
+	p := launch(t, serveCmd(siloBinary(t), data, nil, append([]string{"--api-keys-file", keys, "--stall-timeout", "1s"}, flags...)...), http.DefaultClient)
 	addr := strings.TrimSuffix(strings.TrimPrefix(p.BaseURL, "http://"), "/v1")
 	return &abuseServer{process: p, pid: p.cmd.Process.Pid, addr: addr, data: data}
 }
@@ -94,28 +94,6 @@ func siloBinary(t *testing.T) string {
 		t.Fatalf("building silo: %v\n%s", built.err, built.out)
 	}
 	return built.path
-}
-
-// startBinary runs `bin serve` in a child process on the data dir.
-func startBinary(t *testing.T, bin, data string, flags ...string) *process {
-	t.Helper()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, flags...)
-	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p := &process{cmd: cmd, stderr: &syncBuffer{}}
-	cmd.Stderr = p.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.kill() })
-	p.BaseURL = readBaseURL(t, out, p.stderr.String)
-	go io.Copy(io.Discard, out)
-	waitHealthy(t, p.BaseURL)
-	return p
 }
 
 // status returns a field of /proc/PID/status in bytes (VmRSS, VmHWM).

@@ -141,10 +141,30 @@ type process struct {
 // startProcess runs `silo serve` in a child process on the data dir.
 func startProcess(t *testing.T, data string, flags ...string) *process {
 	t.Helper()
+	return launch(t, serveCmd("", data, nil, flags...), http.DefaultClient)
+}
+
+// serveCmd is `bin serve` on a free loopback port and the data dir, with
+// extra environment and flags; bin "" is this test binary acting as silo.
+func serveCmd(bin, data string, env map[string]string, flags ...string) *exec.Cmd {
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, flags...)
-	cmd := exec.Command(os.Args[0], args...)
+	environ := os.Environ()
+	if bin == "" {
+		bin, environ = os.Args[0], append(environ, "SILO_TEST_MAIN=1")
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = environ
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	return cmd
+}
+
+// launch starts cmd, a `silo serve` that prints its base URL first, and
+// waits until it answers /healthz through hc; it is killed when the test ends.
+func launch(t *testing.T, cmd *exec.Cmd, hc *http.Client) *process {
+	t.Helper()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // gone with the test binary, even after a timeout
-	cmd.Env = append(os.Environ(), "SILO_TEST_MAIN=1")
 	p := &process{cmd: cmd, stderr: &syncBuffer{}}
 	cmd.Stderr = p.stderr
 	out, err := cmd.StdoutPipe()
@@ -157,7 +177,19 @@ func startProcess(t *testing.T, data string, flags ...string) *process {
 	t.Cleanup(func() { p.kill() })
 	p.BaseURL = readBaseURL(t, out, p.stderr.String)
 	go io.Copy(io.Discard, out)
-	waitHealthy(t, p.BaseURL)
+	for i := 0; ; i++ {
+		resp, err := hc.Get(strings.TrimSuffix(p.BaseURL, "/v1") + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if i == 100 {
+			t.Fatalf("%s never answered /healthz: %v\n%s", p.BaseURL, err, p.stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	return p
 }
 

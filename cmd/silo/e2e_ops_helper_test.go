@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,39 +17,7 @@ import (
 // that reaches it (one that trusts its certificate, for TLS).
 func startSignalled(t *testing.T, data string, env map[string]string, hc *http.Client, flags ...string) *process {
 	t.Helper()
-	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, flags...)
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	cmd.Env = append(os.Environ(), "SILO_TEST_MAIN=1")
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	p := &process{cmd: cmd, stderr: &syncBuffer{}}
-	cmd.Stderr = p.stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.kill() })
-	p.BaseURL = readBaseURL(t, out, p.stderr.String)
-	go io.Copy(io.Discard, out)
-	for i := 0; ; i++ {
-		resp, err := hc.Get(strings.TrimSuffix(p.BaseURL, "/v1") + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				break
-			}
-		}
-		if i == 100 {
-			t.Fatalf("%s never answered /healthz: %v\n%s", p.BaseURL, err, p.stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return p
+	return launch(t, serveCmd("", data, env, flags...), hc)
 }
 
 // signal sends sig to the server.
