@@ -345,6 +345,33 @@ try {
     await context.close();
   });
 
+  await check('Discard an interrupted upload: cancelled on the server, forgotten by the page', async () => {
+    const f = await makeFile('discard-me.bin', 2 * MiB);
+    const { page, context } = await newPage();
+    await page.route('**/v1/uploads/*/parts', (route) => route.abort('internetdisconnected'));
+    const created = page.waitForResponse((r) => r.url().endsWith('/v1/uploads') && r.request().method() === 'POST');
+    await uploadViaInput(page, f.path);
+    const id = (await (await created).json()).id;
+    await until('the page to keep the upload', () => page.evaluate((id) => new Promise((resolve) => {
+      const req = indexedDB.open('silo-console');
+      req.onsuccess = () => {
+        const g = req.result.transaction('uploads').objectStore('uploads').getAll();
+        g.onsuccess = () => resolve(g.result.some((r) => r.uploadId === id));
+      };
+    }), id));
+    await page.reload();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    const list = uploadRegion(page).getByRole('list', { name: 'Interrupted uploads' });
+    const cancelled = page.waitForResponse((r) => r.url().endsWith(`/v1/uploads/${id}/cancel`));
+    await list.getByRole('listitem').filter({ hasText: 'discard-me.bin' }).getByRole('button', { name: 'Discard' }).click();
+    assert.equal((await (await cancelled).json()).status, 'cancelled');
+    await list.waitFor({ state: 'hidden' });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Files' }).waitFor();
+    assert.equal(await list.isVisible(), false);
+    await context.close();
+  });
+
   await check('a file name that is HTML renders as text and runs nothing', async () => {
     const name = '<img src=x onerror=alert(1)>.txt';
     const { page, context, dialogs } = await newPage();
