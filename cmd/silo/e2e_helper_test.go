@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -223,4 +224,44 @@ func pseudoRandom(n int, seed uint32) []byte {
 		b[i] = byte(x >> 24)
 	}
 	return b
+}
+
+// streamedPart is a part request whose body the test writes as it goes.
+type streamedPart struct {
+	Data     io.Writer // the data field
+	mw       *multipart.Writer
+	pw       *io.PipeWriter
+	answered chan int
+}
+
+// startPart sends a part of uploadID to baseURL through hc, with the body
+// left open: the test writes Data, then finish ends the body.
+func startPart(t *testing.T, hc *http.Client, baseURL, key, uploadID string) *streamedPart {
+	t.Helper()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	req, err := http.NewRequest("POST", baseURL+"/uploads/"+uploadID+"/parts", pr)
+	fatalIf(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	p := &streamedPart{mw: mw, pw: pw, answered: make(chan int, 1)}
+	go func() {
+		resp, err := hc.Do(req)
+		if err != nil {
+			p.answered <- 0
+			return
+		}
+		resp.Body.Close()
+		p.answered <- resp.StatusCode
+	}()
+	p.Data, err = mw.CreateFormFile("data", "p.bin")
+	fatalIf(t, err)
+	return p
+}
+
+// finish ends the body and returns the status of the answer (0: none).
+func (p *streamedPart) finish() int {
+	p.mw.Close()
+	p.pw.Close()
+	return <-p.answered
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -38,23 +36,8 @@ func TestServe_KeysReloadOnSIGHUP(t *testing.T) {
 		openai.UploadNewParams{Bytes: 2 << 20, Filename: "f", MimeType: "a/b", Purpose: "batch"})
 	fatalIf(t, err)
 	id := u.ID
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	req, _ := http.NewRequest("POST", s.BaseURL+"/uploads/"+id+"/parts", pr)
-	req.Header.Set("Authorization", "Bearer sk-old")
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	answered := make(chan int, 1)
-	go func() {
-		resp, err := hc.Do(req)
-		if err != nil {
-			answered <- 0
-			return
-		}
-		resp.Body.Close()
-		answered <- resp.StatusCode
-	}()
-	w, _ := mw.CreateFormFile("data", "p.bin")
-	w.Write(make([]byte, 1<<20))
+	part := startPart(t, hc, s.BaseURL, "sk-old", id)
+	part.Data.Write(make([]byte, 1<<20))
 	waitFor(t, "the server to begin writing the part", func() string { return "" }, func(string) bool { return countTemp(t, data) > 0 })
 
 	writeFile(t, keys, "# sk-old is gone; sk-new is here by its digest\n"+shttp.HashKey("sk-new")+"=proj_a\n")
@@ -64,10 +47,8 @@ func TestServe_KeysReloadOnSIGHUP(t *testing.T) {
 			t.Errorf("after SIGHUP, key %s: status %d, want %d", key, got, want)
 		}
 	}
-	w.Write(make([]byte, 1<<20))
-	mw.Close()
-	pw.Close()
-	if code := <-answered; code != 200 {
+	part.Data.Write(make([]byte, 1<<20))
+	if code := part.finish(); code != 200 {
 		t.Errorf("part in flight under the removed key: status %d, want 200", code)
 	}
 	// proj_a's upload is sk-new's now.

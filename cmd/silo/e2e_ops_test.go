@@ -434,24 +434,8 @@ func TestE2E_ReadyzSIGTERM(t *testing.T) {
 	u, err := c.Uploads.New(context.Background(), openai.UploadNewParams{Bytes: 1 << 20, Filename: "s", MimeType: "a/b", Purpose: "batch"})
 	fatalIf(t, err)
 
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	req, err := http.NewRequest("POST", p.BaseURL+"/uploads/"+u.ID+"/parts", pr)
-	fatalIf(t, err)
-	req.Header.Set("Authorization", "Bearer sk-test")
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	answered := make(chan int, 1)
-	go func() {
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			answered <- 0
-			return
-		}
-		resp.Body.Close()
-		answered <- resp.StatusCode
-	}()
-	w, _ := mw.CreateFormFile("data", "p.bin")
-	w.Write(make([]byte, 512<<10))
+	part := startPart(t, http.DefaultClient, p.BaseURL, "sk-test", u.ID)
+	part.Data.Write(make([]byte, 512<<10))
 	for i := 0; scrape(t, p.BaseURL)["silo_parts_in_flight"] != 1; i++ {
 		if i == 100 {
 			t.Fatal("the slow part never reached the server")
@@ -462,10 +446,8 @@ func TestE2E_ReadyzSIGTERM(t *testing.T) {
 	fatalIf(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	wantFailing(t, untilStatus(t, root(p.BaseURL)+"/readyz", 503), "server")
 
-	w.Write(make([]byte, 512<<10))
-	mw.Close()
-	pw.Close()
-	if got := <-answered; got != 200 {
+	part.Data.Write(make([]byte, 512<<10))
+	if got := part.finish(); got != 200 {
 		t.Errorf("the part in flight at SIGTERM got %d, want 200", got)
 	}
 	exited := make(chan error, 1)

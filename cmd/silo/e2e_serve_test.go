@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -55,23 +54,8 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 2 << 20, Filename: "f", MimeType: "a/b", Purpose: "batch"})
 	fatalIf(t, err)
 
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	req, _ := http.NewRequest("POST", s.BaseURL+"/uploads/"+u.ID+"/parts", pr)
-	req.Header.Set("Authorization", "Bearer k")
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	answered := make(chan int, 1)
-	go func() {
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			answered <- 0
-			return
-		}
-		resp.Body.Close()
-		answered <- resp.StatusCode
-	}()
-	w, _ := mw.CreateFormFile("data", "p.bin")
-	w.Write(make([]byte, 1<<20))
+	part := startPart(t, http.DefaultClient, s.BaseURL, "k", u.ID)
+	part.Data.Write(make([]byte, 1<<20))
 	// The server has the request once it writes the part's bytes.
 	for i := 0; countTemp(t, s.Data) == 0; i++ {
 		if i == 500 {
@@ -83,10 +67,8 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	stopped := make(chan struct{})
 	go func() { s.stop(); close(stopped) }()
 	time.Sleep(200 * time.Millisecond) // let the shutdown begin while the body is still open
-	w.Write(make([]byte, 1<<20))
-	mw.Close()
-	pw.Close()
-	if code := <-answered; code != 200 {
+	part.Data.Write(make([]byte, 1<<20))
+	if code := part.finish(); code != 200 {
 		t.Fatalf("part in flight during shutdown: status %d, want 200", code)
 	}
 	<-stopped
