@@ -468,8 +468,21 @@ try {
     assert.equal((await focused()).id, 'file-input');
     const labelOutline = await page.evaluate(() => getComputedStyle(document.querySelector('.file-label')).outlineStyle);
     assert.notEqual(labelOutline, 'none', 'the Upload files control shows focus');
+    // Subscribe to the chooser before the key press and let the browser take the
+    // subscription (it is sent separately from the key event), then check that
+    // nothing took the focus away before Space.
+    const chooserShown = page.waitForEvent('filechooser', { timeout: 30000 });
     const file = await makeFile('keyboard.bin', 2 * MiB);
-    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r())));
+    assert.equal((await focused()).id, 'file-input', 'the file input still has the focus');
+    await page.keyboard.press('Space');
+    let chooser;
+    try {
+      chooser = await chooserShown;
+    } catch (err) {
+      await page.screenshot({ path: join(artifacts, 'keyboard-no-chooser.png') });
+      throw new Error(`Space on the focused file input opened no chooser (focus now on #${(await focused()).id}): ${err.message}`);
+    }
     await chooser.setFiles(file.path);
     await waitUploaded(page, 'keyboard.bin');
     await context.close();
