@@ -24,6 +24,7 @@ const (
 	EMD5MISMATCH     = "md5_mismatch"
 	ESTORAGEFULL     = "insufficient_storage"
 	EQUOTA           = "insufficient_quota"
+	EFILEFORMAT      = "invalid_file_format"
 	EUNAVAILABLE     = "service_unavailable"
 	ERANGE           = "range_not_satisfiable"
 	EINTERNAL        = "internal"

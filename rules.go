@@ -2,6 +2,7 @@ package silo
 
 import (
 	"crypto/rand"
+	"path"
 	"encoding/base32"
 	"slices"
 	"strings"
@@ -69,6 +70,25 @@ func CheckFilename(name, param string) error {
 	return nil
 }
 
+// jsonlOnly names the API of each purpose whose files must be JSON Lines,
+// as OpenAI refuses any other file for them.
+var jsonlOnly = map[string]string{
+	"batch":     "Batch API",
+	"fine-tune": "Fine-Tuning API",
+}
+
+// CheckFileFormat returns the error for a filename whose format purpose does
+// not take: purposes batch and fine-tune take only .jsonl files. param names
+// the field that carried the name ("filename" on POST /uploads, "file" on
+// POST /files).
+func CheckFileFormat(purpose, filename, param string) error {
+	api, ok := jsonlOnly[purpose]
+	if !ok || strings.EqualFold(path.Ext(filename), ".jsonl") {
+		return nil
+	}
+	return Errorf(EFILEFORMAT, param, "Invalid file format for %s. Must be .jsonl (purpose '%s', filename %q).", api, purpose, Clip(filename))
+}
+
 // Clip returns s cut to at most MaxEchoBytes bytes, on a character boundary,
 // with "…" after a cut: ids and paths that a client sent are repeated in
 // messages and logs only this far, so a huge one cannot make either huge.
@@ -92,6 +112,9 @@ func CheckUploadCreate(r *UploadCreate) error {
 		return err
 	}
 	if err := CheckPurpose(r.Purpose); err != nil {
+		return err
+	}
+	if err := CheckFileFormat(r.Purpose, r.Filename, "filename"); err != nil {
 		return err
 	}
 	if r.Bytes < 0 {
@@ -137,9 +160,9 @@ func CheckFileQuery(q *FileQuery) error {
 	default:
 		return Errorf(EINVALID, "order", "Invalid value for 'order': %q. Expected 'asc' or 'desc'.", Clip(q.Order))
 	}
-	if q.Purpose != "" && !ValidPurpose(q.Purpose) {
-		return Errorf(EINVALID, "purpose", "Invalid value for 'purpose': %q. Expected one of %s.", Clip(q.Purpose), strings.Join(purposes, ", "))
-	}
+	// Any purpose filters, as on OpenAI, where Files have purposes such as
+	// batch_output that no client may create: one no File has gives an empty
+	// page, never an error.
 	return nil
 }
 

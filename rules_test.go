@@ -71,6 +71,9 @@ func TestCheckFileQuery(t *testing.T) {
 		{"limit negative", FileQuery{Limit: -1}, FileQuery{}, EINVALID, "limit"},
 		{"bad order", FileQuery{Order: "up"}, FileQuery{}, EINVALID, "order"},
 		{"purpose", FileQuery{Purpose: "batch"}, FileQuery{Purpose: "batch", Limit: MaxListLimit, Order: "desc"}, "", ""},
+		// OpenAI's own purposes, and any other string, filter too: to nothing.
+		{"purpose of OpenAI's", FileQuery{Purpose: "batch_output"}, FileQuery{Purpose: "batch_output", Limit: MaxListLimit, Order: "desc"}, "", ""},
+		{"purpose unknown", FileQuery{Purpose: "nope"}, FileQuery{Purpose: "nope", Limit: MaxListLimit, Order: "desc"}, "", ""},
 		{"after kept", FileQuery{After: "file-x"}, FileQuery{After: "file-x", Limit: MaxListLimit, Order: "desc"}, "", ""},
 	}
 	for _, tt := range tests {
@@ -154,6 +157,72 @@ func TestClip(t *testing.T) {
 		}
 		if len(got) > MaxEchoBytes+len("…") || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
 			t.Errorf("Clip(%d bytes) = %d bytes %q", len(s), len(got), got)
+		}
+	}
+}
+
+func TestCheckFileFormat(t *testing.T) {
+	tests := []struct {
+		purpose, filename string
+		ok                bool
+	}{
+		{"batch", "requests.jsonl", true},
+		{"batch", "REQUESTS.JSONL", true},
+		{"batch", "requests.json", false},
+		{"batch", "requests.csv", false},
+		{"batch", "jsonl", false},
+		{"batch", "", false},
+		{"fine-tune", "train.jsonl", true},
+		{"fine-tune", "train.txt", false},
+		{"user_data", "notes.pdf", true},
+		{"assistants", "data.csv", true},
+		{"evals", "anything", true},
+	}
+	for _, tt := range tests {
+		err := CheckFileFormat(tt.purpose, tt.filename, "file")
+		if tt.ok {
+			if err != nil {
+				t.Errorf("%s %q: got %v, want nil", tt.purpose, tt.filename, err)
+			}
+			continue
+		}
+		var se *Error
+		if !asError(err, &se) || se.Code != EFILEFORMAT || se.Param != "file" {
+			t.Errorf("%s %q: got %v, want %s on file", tt.purpose, tt.filename, err, EFILEFORMAT)
+			continue
+		}
+		if !strings.Contains(se.Message, "'"+tt.purpose+"'") || !strings.Contains(se.Message, ".jsonl") {
+			t.Errorf("%s %q: the message %q names neither the purpose nor .jsonl", tt.purpose, tt.filename, se.Message)
+		}
+	}
+	if err := CheckUploadCreate(&UploadCreate{Filename: "x.csv", Purpose: "fine-tune", Bytes: 1, MimeType: "text/csv"}); ErrorCode(err) != EFILEFORMAT {
+		t.Errorf("CheckUploadCreate of a .csv for fine-tune: got %v, want %s", err, EFILEFORMAT)
+	}
+}
+
+func TestMimeType(t *testing.T) {
+	for name, want := range map[string]string{
+		"train.jsonl":      "application/jsonl",
+		"TRAIN.JSONL":      "application/jsonl",
+		"data.json":        "application/json",
+		"table.csv":        "text/csv",
+		"notes.txt":        "text/plain",
+		"paper.pdf":        "application/pdf",
+		"rows.parquet":     "application/vnd.apache.parquet",
+		"photo.jpg":        "image/jpeg",
+		"photo.jpeg":       "image/jpeg",
+		"shot.png":         "image/png",
+		"talk.mp3":         "audio/mpeg",
+		"talk.wav":         "audio/wav",
+		"talk.m4a":         "audio/mp4",
+		"page.html":        "text/html",
+		"dir.v2/README":    "application/octet-stream",
+		"archive.unknownx": "application/octet-stream",
+		"noext":            "application/octet-stream",
+		`C:\data\x.jsonl`: "application/jsonl",
+	} {
+		if got := MimeType(name); got != want {
+			t.Errorf("MimeType(%q) = %q, want %q", name, got, want)
 		}
 	}
 }

@@ -46,6 +46,7 @@ var errorTable = []errorRow{
 	{code: silo.EDUPLICATEPART, status: 400, typ: typeInvalid, wire: "duplicate_part"},
 	{code: silo.EBYTESMISMATCH, status: 400, typ: typeInvalid, wire: "bytes_mismatch"},
 	{code: silo.EMD5MISMATCH, status: 400, typ: typeInvalid, wire: "md5_mismatch"},
+	{code: silo.EFILEFORMAT, status: 400, typ: typeInvalid, wire: "invalid_file_format"},
 	{code: silo.EPARTTOOLARGE, status: 413, typ: typeInvalid, wire: "part_too_large"},
 	{code: silo.EFILETOOLARGE, status: 413, typ: typeInvalid, wire: "file_too_large"},
 	{code: silo.ERANGE, status: 416, typ: typeInvalid, wire: "range_not_satisfiable"},

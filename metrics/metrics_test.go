@@ -169,7 +169,7 @@ func TestObserve(t *testing.T) {
 	ctx := silo.WithProject(context.Background(), "p")
 	data := []byte("hello, world")
 
-	u, err := svc.CreateUpload(ctx, &silo.UploadCreate{Bytes: int64(len(data)), Filename: "a", Purpose: "batch", MimeType: "text/plain"})
+	u, err := svc.CreateUpload(ctx, &silo.UploadCreate{Bytes: int64(len(data)), Filename: "a.jsonl", Purpose: "batch", MimeType: "text/plain"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,21 +180,21 @@ func TestObserve(t *testing.T) {
 	if _, err := svc.CompleteUpload(ctx, u.ID, []string{p.ID}, "e4d7f1b4ed2e42d15898f4b27b019da4"); err != nil {
 		t.Fatal(err)
 	}
-	v, err := svc.CreateUpload(ctx, &silo.UploadCreate{Bytes: 1, Filename: "b", Purpose: "batch", MimeType: "text/plain"})
+	v, err := svc.CreateUpload(ctx, &silo.UploadCreate{Bytes: 1, Filename: "b.jsonl", Purpose: "batch", MimeType: "text/plain"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.CancelUpload(ctx, v.ID); err != nil {
 		t.Fatal(err)
 	}
-	f, err := svc.CreateFile(ctx, &silo.FileCreate{Data: bytes.NewReader([]byte("xyz")), Purpose: "batch", Filename: "f"})
+	f, err := svc.CreateFile(ctx, &silo.FileCreate{Data: bytes.NewReader([]byte("xyz")), Purpose: "batch", Filename: "f.jsonl"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.DeleteFile(ctx, f.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateUpload(ctx, &silo.UploadCreate{Bytes: 1, Filename: "c", Purpose: "batch", MimeType: "text/plain"}); err != nil {
+	if _, err := svc.CreateUpload(ctx, &silo.UploadCreate{Bytes: 1, Filename: "c.jsonl", Purpose: "batch", MimeType: "text/plain"}); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(2 * time.Hour) // the third upload expires; garbage is past its grace
@@ -278,7 +278,7 @@ func TestUsageTotals(t *testing.T) {
 		project string
 		bytes   int64
 	}{{"a", 1}, {"a", 2}, {"b", 4}} {
-		err := meta.CreateFile(ctx, &silo.File{ID: "file_" + strconv.Itoa(i), Project: f.project, Bytes: f.bytes, CreatedAt: now.Unix(), Filename: "f", Purpose: "batch",
+		err := meta.CreateFile(ctx, &silo.File{ID: "file_" + strconv.Itoa(i), Project: f.project, Bytes: f.bytes, CreatedAt: now.Unix(), Filename: "f.jsonl", Purpose: "batch",
 			Blobs: []silo.BlobRef{{Key: "files/" + strconv.Itoa(i), Size: f.bytes}}}, silo.Quota{})
 		if err != nil {
 			t.Fatal(err)

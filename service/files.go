@@ -19,6 +19,9 @@ func (s *Service) CreateFile(ctx context.Context, req *silo.FileCreate) (*silo.F
 		if err := silo.CheckPurpose(req.Purpose); err != nil {
 			return nil, err
 		}
+		if err := silo.CheckFileFormat(req.Purpose, req.Filename, "file"); err != nil {
+			return nil, err
+		}
 	}
 	if err := silo.CheckExpiresAfter(req.ExpiresAfter); err != nil {
 		return nil, err
@@ -49,6 +52,9 @@ func (s *Service) CreateFile(ctx context.Context, req *silo.FileCreate) (*silo.F
 		}
 	}
 	if err := silo.CheckPurpose(req.Purpose); err != nil {
+		return discard(err)
+	}
+	if err := silo.CheckFileFormat(req.Purpose, req.Filename, "file"); err != nil {
 		return discard(err)
 	}
 	if err := silo.CheckExpiresAfter(req.ExpiresAfter); err != nil {

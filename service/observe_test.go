@@ -53,7 +53,7 @@ func TestService_ObserveRefusedPart(t *testing.T) {
 	var got events
 	svc := service.New(inmem.NewMetaStore(), inmem.NewBlobStore(), service.Config{Observer: &got})
 	ctx := silo.WithProject(context.Background(), "p")
-	u, err := svc.CreateUpload(ctx, &silo.UploadCreate{Bytes: 1, Filename: "a", Purpose: "batch", MimeType: "a/b"})
+	u, err := svc.CreateUpload(ctx, &silo.UploadCreate{Bytes: 1, Filename: "a.jsonl", Purpose: "batch", MimeType: "a/b"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,7 +61,7 @@ func TestService_QuotaBytes(t *testing.T) {
 	if got := f.blobCount(t); got != blobs {
 		t.Errorf("blobs after the refused part: got %d, want %d", got, blobs)
 	}
-	_, err = f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "a", Purpose: "batch", Data: strings.NewReader("123456")})
+	_, err = f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "a.jsonl", Purpose: "batch", Data: strings.NewReader("123456")})
 	wantCode(t, err, silo.EQUOTA, "")
 	if got := f.blobCount(t); got != blobs {
 		t.Errorf("blobs after the refused file: got %d, want %d", got, blobs)
@@ -72,11 +72,11 @@ func TestService_QuotaBytes(t *testing.T) {
 	f.wantUsage(t, "at the quota", silo.Usage{Bytes: 10, PendingUploads: 1})
 	_, err = f.svc.AddPart(f.ctx, u.ID, untouched{t})
 	wantCode(t, err, silo.EQUOTA, "")
-	_, err = f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "a", Purpose: "batch", Data: untouched{t}})
+	_, err = f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "a.jsonl", Purpose: "batch", Data: untouched{t}})
 	wantCode(t, err, silo.EQUOTA, "")
 
 	// Another project has a quota of its own.
-	other, err := f.svc.CreateFile(f.other, &silo.FileCreate{Filename: "b", Purpose: "batch", Data: strings.NewReader("0123456789")})
+	other, err := f.svc.CreateFile(f.other, &silo.FileCreate{Filename: "b.jsonl", Purpose: "batch", Data: strings.NewReader("0123456789")})
 	if err != nil {
 		t.Fatalf("CreateFile of another project: %v", err)
 	}
@@ -94,7 +94,7 @@ func TestService_QuotaBytes(t *testing.T) {
 		t.Fatalf("DeleteFile of the other project: %v", err)
 	}
 	f.wantUsage(t, "after deleting", silo.Usage{})
-	if _, err := f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "c", Purpose: "batch", Data: strings.NewReader("0123456789")}); err != nil {
+	if _, err := f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "c.jsonl", Purpose: "batch", Data: strings.NewReader("0123456789")}); err != nil {
 		t.Errorf("CreateFile once space was freed: %v", err)
 	}
 }
@@ -102,17 +102,17 @@ func TestService_QuotaBytes(t *testing.T) {
 func TestService_QuotaFilesAndUploads(t *testing.T) {
 	f := withQuota(t, silo.Quota{Files: 1, PendingUploads: 1})
 	u := f.upload(t, 2)
-	_, err := f.svc.CreateUpload(f.ctx, &silo.UploadCreate{Filename: "b", Purpose: "batch", Bytes: 1, MimeType: "text/plain"})
+	_, err := f.svc.CreateUpload(f.ctx, &silo.UploadCreate{Filename: "b.jsonl", Purpose: "batch", Bytes: 1, MimeType: "text/plain"})
 	wantCode(t, err, silo.EQUOTA, "")
 	if !strings.Contains(silo.ErrorMessage(err), "1 of its 1 pending uploads (--quota-pending-uploads)") {
 		t.Errorf("message: %q", silo.ErrorMessage(err))
 	}
 	p := f.part(t, u.ID, []byte("hi"))
-	file, err := f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "a", Purpose: "batch", Data: strings.NewReader("x")})
+	file, err := f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "a.jsonl", Purpose: "batch", Data: strings.NewReader("x")})
 	if err != nil {
 		t.Fatalf("CreateFile, first of 1: %v", err)
 	}
-	_, err = f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "a", Purpose: "batch", Data: untouched{t}})
+	_, err = f.svc.CreateFile(f.ctx, &silo.FileCreate{Filename: "a.jsonl", Purpose: "batch", Data: untouched{t}})
 	wantCode(t, err, silo.EQUOTA, "")
 
 	// A completion needs room for its File; the Upload waits, pending.
@@ -127,7 +127,7 @@ func TestService_QuotaFilesAndUploads(t *testing.T) {
 	if _, err := f.svc.CompleteUpload(f.ctx, u.ID, []string{p.ID}, ""); err != nil {
 		t.Fatalf("CompleteUpload once a file was deleted: %v", err)
 	}
-	if _, err := f.svc.CreateUpload(f.ctx, &silo.UploadCreate{Filename: "b", Purpose: "batch", Bytes: 1, MimeType: "text/plain"}); err != nil {
+	if _, err := f.svc.CreateUpload(f.ctx, &silo.UploadCreate{Filename: "b.jsonl", Purpose: "batch", Bytes: 1, MimeType: "text/plain"}); err != nil {
 		t.Errorf("CreateUpload once the pending one completed: %v", err)
 	}
 }
@@ -138,14 +138,14 @@ func TestService_QuotaExpiry(t *testing.T) {
 	f := withQuota(t, silo.Quota{Bytes: 4, PendingUploads: 1})
 	u := f.upload(t, 4)
 	f.part(t, u.ID, []byte("abcd"))
-	_, err := f.svc.CreateUpload(f.ctx, &silo.UploadCreate{Filename: "b", Purpose: "batch", Bytes: 1, MimeType: "text/plain"})
+	_, err := f.svc.CreateUpload(f.ctx, &silo.UploadCreate{Filename: "b.jsonl", Purpose: "batch", Bytes: 1, MimeType: "text/plain"})
 	wantCode(t, err, silo.EQUOTA, "")
 	f.clock.Add(silo.DefaultUploadTTL)
 	if _, err := f.reap(); err != nil {
 		t.Fatalf("reap: %v", err)
 	}
 	f.wantUsage(t, "after the upload expired", silo.Usage{})
-	if _, err := f.svc.CreateUpload(f.ctx, &silo.UploadCreate{Filename: "b", Purpose: "batch", Bytes: 1, MimeType: "text/plain"}); err != nil {
+	if _, err := f.svc.CreateUpload(f.ctx, &silo.UploadCreate{Filename: "b.jsonl", Purpose: "batch", Bytes: 1, MimeType: "text/plain"}); err != nil {
 		t.Errorf("CreateUpload once the pending one expired: %v", err)
 	}
 }

@@ -33,7 +33,7 @@ func TestUploadService_CompleteLosesRace(t *testing.T) {
 		meta := &losingMeta{MetaStore: inmem.NewMetaStore()}
 		svc := service.New(meta, inmem.NewBlobStore(), service.Config{})
 		ctx := silo.WithProject(context.Background(), "p")
-		u, err := svc.CreateUpload(ctx, &silo.UploadCreate{Filename: "f", Purpose: "batch", Bytes: 2, MimeType: "a/b"})
+		u, err := svc.CreateUpload(ctx, &silo.UploadCreate{Filename: "f.jsonl", Purpose: "batch", Bytes: 2, MimeType: "a/b"})
 		if err != nil {
 			t.Fatal(err)
 		}

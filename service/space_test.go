@@ -146,7 +146,7 @@ func TestService_FullVolume(t *testing.T) {
 	}
 	upload := func(t *testing.T, st *setup) *silo.Upload {
 		t.Helper()
-		u, err := st.svc.CreateUpload(st.ctx, &silo.UploadCreate{Filename: "f", Purpose: "batch", Bytes: 1, MimeType: "a/b"})
+		u, err := st.svc.CreateUpload(st.ctx, &silo.UploadCreate{Filename: "f.jsonl", Purpose: "batch", Bytes: 1, MimeType: "a/b"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,7 +242,7 @@ func TestService_FullVolume(t *testing.T) {
 	t.Run("other writes keep the ballast", func(t *testing.T) {
 		st := newSetup(t, true)
 		st.v.fill(0, true)
-		_, err := st.svc.CreateUpload(st.ctx, &silo.UploadCreate{Filename: "f", Purpose: "batch", Bytes: 1, MimeType: "a/b"})
+		_, err := st.svc.CreateUpload(st.ctx, &silo.UploadCreate{Filename: "f.jsonl", Purpose: "batch", Bytes: 1, MimeType: "a/b"})
 		wantCode(t, err, silo.ESTORAGEFULL, "")
 		if st.v.drops != 0 || !st.v.ballast {
 			t.Errorf("a refused CreateUpload dropped the ballast (%d drops)", st.v.drops)

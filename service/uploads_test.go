@@ -22,12 +22,12 @@ func TestUploadService_CreateUpload(t *testing.T) {
 		{"no filename", silo.UploadCreate{Purpose: "batch", Bytes: 1, MimeType: "a/b"}, silo.EMISSING, "filename"},
 		{"no purpose", silo.UploadCreate{Filename: "f", Bytes: 1, MimeType: "a/b"}, silo.EMISSING, "purpose"},
 		{"bad purpose", silo.UploadCreate{Filename: "f", Purpose: "x", Bytes: 1, MimeType: "a/b"}, silo.EINVALID, "purpose"},
-		{"negative bytes", silo.UploadCreate{Filename: "f", Purpose: "batch", Bytes: -1, MimeType: "a/b"}, silo.EINVALID, "bytes"},
-		{"too many bytes", silo.UploadCreate{Filename: "f", Purpose: "batch", Bytes: silo.MaxUploadBytes + 1, MimeType: "a/b"}, silo.EUPLOADTOOLARGE, "bytes"},
-		{"no mime type", silo.UploadCreate{Filename: "f", Purpose: "batch", Bytes: 1}, silo.EMISSING, "mime_type"},
-		{"bad anchor", silo.UploadCreate{Filename: "f", Purpose: "batch", Bytes: 1, MimeType: "a/b", ExpiresAfter: ea("now", 3600)}, silo.EINVALID, "expires_after.anchor"},
-		{"short expiry", silo.UploadCreate{Filename: "f", Purpose: "batch", Bytes: 1, MimeType: "a/b", ExpiresAfter: ea("created_at", 3599)}, silo.EINVALID, "expires_after.seconds"},
-		{"long expiry", silo.UploadCreate{Filename: "f", Purpose: "batch", Bytes: 1, MimeType: "a/b", ExpiresAfter: ea("created_at", 2592001)}, silo.EINVALID, "expires_after.seconds"},
+		{"negative bytes", silo.UploadCreate{Filename: "f.jsonl", Purpose: "batch", Bytes: -1, MimeType: "a/b"}, silo.EINVALID, "bytes"},
+		{"too many bytes", silo.UploadCreate{Filename: "f.jsonl", Purpose: "batch", Bytes: silo.MaxUploadBytes + 1, MimeType: "a/b"}, silo.EUPLOADTOOLARGE, "bytes"},
+		{"no mime type", silo.UploadCreate{Filename: "f.jsonl", Purpose: "batch", Bytes: 1}, silo.EMISSING, "mime_type"},
+		{"bad anchor", silo.UploadCreate{Filename: "f.jsonl", Purpose: "batch", Bytes: 1, MimeType: "a/b", ExpiresAfter: ea("now", 3600)}, silo.EINVALID, "expires_after.anchor"},
+		{"short expiry", silo.UploadCreate{Filename: "f.jsonl", Purpose: "batch", Bytes: 1, MimeType: "a/b", ExpiresAfter: ea("created_at", 3599)}, silo.EINVALID, "expires_after.seconds"},
+		{"long expiry", silo.UploadCreate{Filename: "f.jsonl", Purpose: "batch", Bytes: 1, MimeType: "a/b", ExpiresAfter: ea("created_at", 2592001)}, silo.EINVALID, "expires_after.seconds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)

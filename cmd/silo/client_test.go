@@ -111,7 +111,7 @@ func TestClient_Uploads(t *testing.T) {
 // an API error: its error object on stdout, a summary on stderr, exit 1.
 func TestClient_UploadsCancel(t *testing.T) {
 	c := newCLI(t, startServer(t))
-	id := object(t, c.mustRun("uploads", "create", "--bytes", "1", "--filename", "x", "--mime-type", "text/plain", "--purpose", "batch").stdout)["id"].(string)
+	id := object(t, c.mustRun("uploads", "create", "--bytes", "1", "--filename", "x", "--mime-type", "text/plain", "--purpose", "user_data").stdout)["id"].(string)
 	up := object(t, c.mustRun("uploads", "cancel", id).stdout)
 	if up["status"] != "cancelled" {
 		t.Errorf("cancelled upload: %v", up)
@@ -144,7 +144,7 @@ func TestClient_Files(t *testing.T) {
 		}
 		ids = append(ids, f["id"].(string))
 	}
-	batch := object(t, c.mustRun("files", "create", "--file", path, "--purpose", "batch", "--expires-after.seconds", "7200").stdout)
+	batch := object(t, c.mustRun("files", "create", "--file", path, "--purpose", "user_data", "--expires-after.seconds", "7200").stdout)
 	if batch["expires_at"] != batch["created_at"].(float64)+7200 {
 		t.Errorf("file with expires_after: %v", batch)
 	}
@@ -209,7 +209,7 @@ func TestClient_Formats(t *testing.T) {
 func TestClient_Usage(t *testing.T) {
 	c := newCLI(t, "http://127.0.0.1:1/v1") // never reached
 	for _, args := range [][]string{
-		{"uploads", "create", "--bytes", "1", "--filename", "x", "--purpose", "batch"}, // no --mime-type
+		{"uploads", "create", "--bytes", "1", "--filename", "x", "--purpose", "user_data"}, // no --mime-type
 		{"uploads", "complete", "upload_x"},                                            // no --part-id
 		{"uploads", "cancel"},                                                          // no id
 		{"uploads", "cancel", "upload_x", "extra"},
@@ -218,12 +218,12 @@ func TestClient_Usage(t *testing.T) {
 		{"files", "retrieve", "--file-id", "a", "b"},
 		{"files", "list", "--limit", "many"},
 		{"files", "list", "--format", "yaml"},
-		{"files", "create", "--purpose", "batch"},
+		{"files", "create", "--purpose", "user_data"},
 		{"files", "nope"},
 		{"frobnicate"},
 		{"upload"},
-		{"upload", "a", "--purpose", "batch", "--part-size", "65MiB"},
-		{"upload", "a", "--purpose", "batch", "--parallel", "0"},
+		{"upload", "a", "--purpose", "user_data", "--part-size", "65MiB"},
+		{"upload", "a", "--purpose", "user_data", "--parallel", "0"},
 		{"upload", "a"},
 	} {
 		r := c.run(args...)

@@ -55,7 +55,7 @@ md5-on-arrival: false
 	// The server runs with the file's settings.
 	writeFile(t, cfg, "upload-ttl: 2h\n")
 	s := startSilo(t, "", nil, "--config", cfg)
-	u, err := s.client("k").Uploads.New(context.Background(), openai.UploadNewParams{Bytes: 1, Filename: "f", MimeType: "a/b", Purpose: "batch"})
+	u, err := s.client("k").Uploads.New(context.Background(), openai.UploadNewParams{Bytes: 1, Filename: "f", MimeType: "a/b", Purpose: "user_data"})
 	fatalIf(t, err)
 	if u.ExpiresAt-u.CreatedAt != 7200 {
 		t.Errorf("upload-ttl: 2h from --config: expires_at - created_at = %d, want 7200", u.ExpiresAt-u.CreatedAt)

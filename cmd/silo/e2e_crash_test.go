@@ -28,7 +28,7 @@ func TestE2E_Crash(t *testing.T) {
 	ctx := context.Background()
 
 	fileBytes := pseudoRandom(3_000_000, 11)
-	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(fileBytes)), Filename: "a.bin", MimeType: "application/octet-stream", Purpose: "batch"})
+	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(fileBytes)), Filename: "a.bin", MimeType: "application/octet-stream", Purpose: "user_data"})
 	fatalIf(t, err)
 	var ids []string
 	for i := 0; i < len(fileBytes); i += 1_000_000 {
@@ -40,7 +40,7 @@ func TestE2E_Crash(t *testing.T) {
 	fatalIf(t, err)
 
 	pendingBytes := pseudoRandom(500_000, 12)
-	pending, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(pendingBytes)), Filename: "b.bin", MimeType: "application/octet-stream", Purpose: "batch"})
+	pending, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(pendingBytes)), Filename: "b.bin", MimeType: "application/octet-stream", Purpose: "user_data"})
 	fatalIf(t, err)
 	acked, err := c.Uploads.Parts.New(ctx, pending.ID, openai.UploadPartNewParams{Data: bytes.NewReader(pendingBytes)})
 	fatalIf(t, err)

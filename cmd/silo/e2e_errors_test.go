@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"sync"
@@ -32,7 +34,7 @@ func TestE2E_Errors(t *testing.T) {
 	}
 
 	t.Run("auth", func(t *testing.T) {
-		_, err := s.client("sk-nope").Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "f", MimeType: "a/b", Purpose: "batch"})
+		_, err := s.client("sk-nope").Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "f", MimeType: "a/b", Purpose: "user_data"})
 		wantAPIError(t, err, 401, "invalid_request_error", "invalid_api_key", "")
 		resp := raw(t, s, "GET", "/files", "", "", nil)
 		wantRawError(t, resp, 401, "invalid_api_key", "")
@@ -43,18 +45,18 @@ func TestE2E_Errors(t *testing.T) {
 			code, param string
 		}{
 			{openai.UploadNewParams{Bytes: 1, Filename: "f", MimeType: "a/b", Purpose: "nope"}, "invalid_value", "purpose"},
-			{openai.UploadNewParams{Bytes: -1, Filename: "f", MimeType: "a/b", Purpose: "batch"}, "invalid_value", "bytes"},
-			{openai.UploadNewParams{Bytes: 8<<30 + 1, Filename: "f", MimeType: "a/b", Purpose: "batch"}, "upload_too_large", "bytes"},
-			{openai.UploadNewParams{Bytes: 1, Filename: "f", MimeType: "a/b", Purpose: "batch",
+			{openai.UploadNewParams{Bytes: -1, Filename: "f", MimeType: "a/b", Purpose: "user_data"}, "invalid_value", "bytes"},
+			{openai.UploadNewParams{Bytes: 8<<30 + 1, Filename: "f", MimeType: "a/b", Purpose: "user_data"}, "upload_too_large", "bytes"},
+			{openai.UploadNewParams{Bytes: 1, Filename: "f", MimeType: "a/b", Purpose: "user_data",
 				ExpiresAfter: openai.UploadNewParamsExpiresAfter{Seconds: 10}}, "invalid_value", "expires_after.seconds"},
 		} {
 			_, err := c.Uploads.New(ctx, tc.params)
 			wantAPIError(t, err, 400, "invalid_request_error", tc.code, tc.param)
 		}
 		for _, tc := range []struct{ body, code, param string }{
-			{`{"bytes":1,"filename":"f","purpose":"batch"}`, "missing_required_parameter", "mime_type"},
-			{`{"filename":"f","purpose":"batch","mime_type":"a/b"}`, "missing_required_parameter", "bytes"},
-			{`{"bytes":"1","filename":"f","purpose":"batch","mime_type":"a/b"}`, "invalid_value", "bytes"},
+			{`{"bytes":1,"filename":"f","purpose":"user_data"}`, "missing_required_parameter", "mime_type"},
+			{`{"filename":"f","purpose":"user_data","mime_type":"a/b"}`, "missing_required_parameter", "bytes"},
+			{`{"bytes":"1","filename":"f","purpose":"user_data","mime_type":"a/b"}`, "invalid_value", "bytes"},
 			{`{"bytes":1,`, "invalid_value", ""},
 		} {
 			resp := raw(t, s, "POST", "/uploads", "sk-a", "application/json", strings.NewReader(tc.body))
@@ -148,6 +150,46 @@ func TestE2E_Errors(t *testing.T) {
 		wantAPIError(t, err, 404, "invalid_request_error", "", "file_id")
 		resp := raw(t, s, "GET", "/files/file-nope/content", "sk-a", "", nil)
 		wantRawError(t, resp, 404, "", "file_id")
+	})
+	// As on OpenAI: purposes batch and fine-tune take only .jsonl files,
+	// checked before any byte of the file is stored.
+	t.Run("file format", func(t *testing.T) {
+		_, err := c.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader("{}"), "requests.csv", "text/csv"), Purpose: openai.FilePurposeBatch})
+		wantAPIError(t, err, 400, "invalid_request_error", "invalid_file_format", "file")
+		var e *openai.Error
+		if errors.As(err, &e) && (!strings.Contains(e.Message, "'batch'") || !strings.Contains(e.Message, ".jsonl")) {
+			t.Errorf("message %q names neither the purpose nor .jsonl", e.Message)
+		}
+		_, err = c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "train.txt", MimeType: "text/plain", Purpose: openai.FilePurposeFineTune})
+		wantAPIError(t, err, 400, "invalid_request_error", "invalid_file_format", "filename")
+		// The purpose may come after the file in the form: the file is refused
+		// all the same, and nothing is kept.
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		fw, _ := mw.CreateFormFile("file", "late.txt")
+		fw.Write([]byte("{}\n"))
+		mw.WriteField("purpose", "batch")
+		mw.Close()
+		resp := raw(t, s, "POST", "/files", "sk-a", mw.FormDataContentType(), &body)
+		wantRawError(t, resp, 400, "invalid_file_format", "file")
+		ok, err := c.Files.New(ctx, openai.FileNewParams{File: openai.File(strings.NewReader("{}\n"), "requests.JSONL", "application/jsonl"), Purpose: openai.FilePurposeBatch})
+		fatalIf(t, err)
+		list, err := c.Files.List(ctx, openai.FileListParams{Purpose: openai.String("batch")})
+		fatalIf(t, err)
+		if len(list.Data) != 1 || list.Data[0].ID != ok.ID {
+			t.Errorf("batch files: got %d, want only %s", len(list.Data), ok.ID)
+		}
+	})
+	// Any purpose filters a list, as on OpenAI: one that no File has (such
+	// as OpenAI's own batch_output) gives an empty page, not an error.
+	t.Run("list any purpose", func(t *testing.T) {
+		for _, p := range []string{"batch_output", "fine-tune-results", "assistants_output", "no-such-purpose"} {
+			page, err := c.Files.List(ctx, openai.FileListParams{Purpose: openai.String(p)})
+			fatalIf(t, err)
+			if len(page.Data) != 0 || page.HasMore {
+				t.Errorf("purpose %s: got %d files, has_more %v; want an empty page", p, len(page.Data), page.HasMore)
+			}
+		}
 	})
 }
 

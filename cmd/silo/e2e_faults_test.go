@@ -61,16 +61,16 @@ func TestE2E_Faults_S3(t *testing.T) {
 
 	// Before the fault: a File, an upload with one part, an upload with both.
 	fileData := pseudoRandom(3<<20, 31)
-	f, err := c.Files.New(ctx, openai.FileNewParams{File: openai.File(bytes.NewReader(fileData), "f.bin", "application/octet-stream"), Purpose: "batch"})
+	f, err := c.Files.New(ctx, openai.FileNewParams{File: openai.File(bytes.NewReader(fileData), "f.bin", "application/octet-stream"), Purpose: "user_data"})
 	fatalIf(t, err)
 	const half = 10 << 20 // more than one buffer of the S3 store: a multipart upload
 	uData := pseudoRandom(2*half, 32)
-	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(uData)), Filename: "u.bin", MimeType: "application/octet-stream", Purpose: "batch"})
+	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(uData)), Filename: "u.bin", MimeType: "application/octet-stream", Purpose: "user_data"})
 	fatalIf(t, err)
 	a, err := c.Uploads.Parts.New(ctx, u.ID, openai.UploadPartNewParams{Data: bytes.NewReader(uData[:half])})
 	fatalIf(t, err)
 	vData := pseudoRandom(2<<20, 33)
-	v, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(vData)), Filename: "v.bin", MimeType: "application/octet-stream", Purpose: "batch"})
+	v, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(vData)), Filename: "v.bin", MimeType: "application/octet-stream", Purpose: "user_data"})
 	fatalIf(t, err)
 	v1, err := c.Uploads.Parts.New(ctx, v.ID, openai.UploadPartNewParams{Data: bytes.NewReader(vData[:1<<20])})
 	fatalIf(t, err)
@@ -174,7 +174,7 @@ func TestE2E_Faults_Postgres(t *testing.T) {
 	ctx := context.Background()
 
 	uData := pseudoRandom(2<<20, 41)
-	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(uData)), Filename: "u.bin", MimeType: "application/octet-stream", Purpose: "batch"})
+	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(uData)), Filename: "u.bin", MimeType: "application/octet-stream", Purpose: "user_data"})
 	fatalIf(t, err)
 	a, err := c.Uploads.Parts.New(ctx, u.ID, openai.UploadPartNewParams{Data: bytes.NewReader(uData[:1<<20])})
 	fatalIf(t, err)
@@ -182,7 +182,7 @@ func TestE2E_Faults_Postgres(t *testing.T) {
 	proxy.Cut()
 	status, ra, body := do(t, partRequest(t, p.BaseURL, u.ID, uData[1<<20:]))
 	want503(t, "a part sent while PostgreSQL is down", status, ra, body)
-	_, err = c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "x", MimeType: "a/b", Purpose: "batch"})
+	_, err = c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "x", MimeType: "a/b", Purpose: "user_data"})
 	wantAPIError(t, err, 503, "server_error", "service_unavailable", "")
 	status, ra, body = do(t, getRequest(t, p.BaseURL, "/files"))
 	want503(t, "GET /files while PostgreSQL is down", status, ra, body)

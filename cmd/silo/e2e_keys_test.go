@@ -33,7 +33,7 @@ func TestServe_KeysReloadOnSIGHUP(t *testing.T) {
 
 	// A part under sk-old, still streaming when sk-old goes.
 	u, err := s.client(option.WithAPIKey("sk-old")).Uploads.New(context.Background(),
-		openai.UploadNewParams{Bytes: 2 << 20, Filename: "f", MimeType: "a/b", Purpose: "batch"})
+		openai.UploadNewParams{Bytes: 2 << 20, Filename: "f", MimeType: "a/b", Purpose: "user_data"})
 	fatalIf(t, err)
 	id := u.ID
 	part := startPart(t, hc, s.BaseURL, "sk-old", id)

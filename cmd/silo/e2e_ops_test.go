@@ -100,7 +100,7 @@ func TestE2E_Metrics(t *testing.T) {
 	base := scrape(t, s.BaseURL)
 
 	data := pseudoRandom(3<<20/2, 7)
-	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(data)), Filename: "m.bin", MimeType: "application/octet-stream", Purpose: "batch"})
+	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(data)), Filename: "m.bin", MimeType: "application/octet-stream", Purpose: "user_data"})
 	fatalIf(t, err)
 	var sent int64
 	var ids []string
@@ -115,11 +115,11 @@ func TestE2E_Metrics(t *testing.T) {
 	}
 	done, err := c.Uploads.Complete(ctx, u.ID, openai.UploadCompleteParams{PartIDs: ids, Md5: openai.String(md5Hex(data))})
 	fatalIf(t, err)
-	v, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "v", MimeType: "a/b", Purpose: "batch"})
+	v, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "v", MimeType: "a/b", Purpose: "user_data"})
 	fatalIf(t, err)
 	_, err = c.Uploads.Cancel(ctx, v.ID)
 	fatalIf(t, err)
-	f, err := c.Files.New(ctx, openai.FileNewParams{File: openai.File(bytes.NewReader([]byte("hello")), "f.txt", "text/plain"), Purpose: "batch"})
+	f, err := c.Files.New(ctx, openai.FileNewParams{File: openai.File(bytes.NewReader([]byte("hello")), "f.txt", "text/plain"), Purpose: "user_data"})
 	fatalIf(t, err)
 	_, err = c.Files.Delete(ctx, f.ID)
 	fatalIf(t, err)
@@ -263,7 +263,7 @@ func TestE2E_LogsJSON(t *testing.T) {
 	s := startSilo(t, "", nil, "--log-format", "json", "--log-level", "info")
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	mw.WriteField("purpose", "batch")
+	mw.WriteField("purpose", "user_data")
 	fw, _ := mw.CreateFormFile("file", "f.txt")
 	fw.Write([]byte("hello"))
 	mw.Close()
@@ -318,7 +318,7 @@ func TestE2E_LogsJSON(t *testing.T) {
 func TestE2E_ClientHangUp499(t *testing.T) {
 	s := startSilo(t, "", nil, "--log-format", "json")
 	c := s.client("sk-test")
-	u, err := c.Uploads.New(context.Background(), openai.UploadNewParams{Bytes: 8 << 20, Filename: "h", MimeType: "a/b", Purpose: "batch"})
+	u, err := c.Uploads.New(context.Background(), openai.UploadNewParams{Bytes: 8 << 20, Filename: "h", MimeType: "a/b", Purpose: "user_data"})
 	fatalIf(t, err)
 	before := scrape(t, s.BaseURL)
 
@@ -431,7 +431,7 @@ func TestE2E_ReadyzSIGTERM(t *testing.T) {
 	}
 	p := startProcess(t, t.TempDir(), "--drain-delay", "60s")
 	c := p.client()
-	u, err := c.Uploads.New(context.Background(), openai.UploadNewParams{Bytes: 1 << 20, Filename: "s", MimeType: "a/b", Purpose: "batch"})
+	u, err := c.Uploads.New(context.Background(), openai.UploadNewParams{Bytes: 1 << 20, Filename: "s", MimeType: "a/b", Purpose: "user_data"})
 	fatalIf(t, err)
 
 	part := startPart(t, http.DefaultClient, p.BaseURL, "sk-test", u.ID)

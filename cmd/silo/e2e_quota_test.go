@@ -99,14 +99,14 @@ func raceQuota(t *testing.T, ps []*process) {
 	var uploads []*openai.Upload
 	for i := range quotaPending {
 		u, err := client(i).Uploads.New(ctx, openai.UploadNewParams{
-			Bytes: quotaBytes, Filename: fmt.Sprintf("q%d.bin", i), MimeType: "application/octet-stream", Purpose: "batch",
+			Bytes: quotaBytes, Filename: fmt.Sprintf("q%d.bin", i), MimeType: "application/octet-stream", Purpose: "user_data",
 		})
 		fatalIf(t, err)
 		uploads = append(uploads, u)
 	}
 	c, sent := countingClient(ps[len(ps)-1])
 	_, err := c.Uploads.New(ctx, openai.UploadNewParams{
-		Bytes: 1, Filename: "over.bin", MimeType: "application/octet-stream", Purpose: "batch",
+		Bytes: 1, Filename: "over.bin", MimeType: "application/octet-stream", Purpose: "user_data",
 	})
 	wantQuotaError(t, "a pending upload over the quota", err,
 		fmt.Sprintf("this project has %d of its %d pending uploads (--quota-pending-uploads)", quotaPending, quotaPending))
@@ -210,10 +210,10 @@ func raceQuota(t *testing.T, ps []*process) {
 	if took != want {
 		t.Errorf("after cancelling an upload of %d bytes: %d parts of %d bytes taken, want %d", perUpload[most], took, quotaChunk, want)
 	}
-	if _, err := client(0).Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "again.bin", MimeType: "text/plain", Purpose: "batch"}); err != nil {
+	if _, err := client(0).Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "again.bin", MimeType: "text/plain", Purpose: "user_data"}); err != nil {
 		t.Errorf("an upload once one was cancelled: %v", err)
 	}
-	_, err = client(1).Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "over.bin", MimeType: "text/plain", Purpose: "batch"})
+	_, err = client(1).Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "over.bin", MimeType: "text/plain", Purpose: "user_data"})
 	wantQuotaError(t, "another upload", err, "pending uploads")
 
 	// Deleting a file frees a file and its bytes.
@@ -242,7 +242,7 @@ func TestE2E_QuotaSDKRetriesWithoutHeader(t *testing.T) {
 	}))
 	defer srv.Close()
 	c, sent := countingClient(&process{BaseURL: srv.URL + "/v1"})
-	_, err := c.Uploads.New(context.Background(), openai.UploadNewParams{Bytes: 1, Filename: "a", MimeType: "text/plain", Purpose: "batch"})
+	_, err := c.Uploads.New(context.Background(), openai.UploadNewParams{Bytes: 1, Filename: "a", MimeType: "text/plain", Purpose: "user_data"})
 	if err == nil {
 		t.Fatal("got no error from a server that answers 429")
 	}

@@ -31,7 +31,7 @@ func TestE2E_ScaleOut(t *testing.T) {
 	const partSize = 9 << 20
 	data := pseudoRandom(3*partSize+1<<20, 21)
 	u, err := p1.client().Uploads.New(ctx, openai.UploadNewParams{
-		Bytes: int64(len(data)), Filename: "scale.bin", MimeType: "application/octet-stream", Purpose: "batch",
+		Bytes: int64(len(data)), Filename: "scale.bin", MimeType: "application/octet-stream", Purpose: "user_data",
 	})
 	fatalIf(t, err)
 	var pieces [][]byte
@@ -103,7 +103,7 @@ func raceOneUpload(t *testing.T, round int, ps []*process) {
 	name := fmt.Sprintf("race-%d.bin", round)
 	data := pseudoRandom(2<<20, uint32(100+round))
 	u, err := ps[0].client().Uploads.New(ctx, openai.UploadNewParams{
-		Bytes: int64(len(data)), Filename: name, MimeType: "application/octet-stream", Purpose: "batch",
+		Bytes: int64(len(data)), Filename: name, MimeType: "application/octet-stream", Purpose: "user_data",
 	})
 	fatalIf(t, err)
 	a, err := ps[0].client().Uploads.Parts.New(ctx, u.ID, openai.UploadPartNewParams{Data: bytes.NewReader(data[:1<<20])})

@@ -34,7 +34,7 @@ func TestServe_KeysFileAndEnvironment(t *testing.T) {
 	}
 	s := startSilo(t, "", map[string]string{"SILO_API_KEYS_FILE": keys, "SILO_UPLOAD_TTL": "2h"})
 	ctx := context.Background()
-	u, err := s.client("sk-file").Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "f", MimeType: "a/b", Purpose: "batch"})
+	u, err := s.client("sk-file").Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "f", MimeType: "a/b", Purpose: "user_data"})
 	fatalIf(t, err)
 	if u.ExpiresAt != u.CreatedAt+7200 {
 		t.Fatalf("SILO_UPLOAD_TTL=2h: expires_at - created_at = %d, want 7200", u.ExpiresAt-u.CreatedAt)
@@ -51,7 +51,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 	s := startSilo(t, "", nil)
 	c := s.client("k")
 	ctx := context.Background()
-	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 2 << 20, Filename: "f", MimeType: "a/b", Purpose: "batch"})
+	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: 2 << 20, Filename: "f", MimeType: "a/b", Purpose: "user_data"})
 	fatalIf(t, err)
 
 	part := startPart(t, http.DefaultClient, s.BaseURL, "k", u.ID)

@@ -101,7 +101,7 @@ func TestServe_TLS(t *testing.T) {
 	ctx := context.Background()
 	c := openai.NewClient(option.WithBaseURL(s.BaseURL), option.WithAPIKey("sk-tls"), option.WithMaxRetries(0), option.WithHTTPClient(old))
 	data := pseudoRandom(3<<20, 7)
-	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(data)), Filename: "t.bin", MimeType: "application/octet-stream", Purpose: "batch"})
+	u, err := c.Uploads.New(ctx, openai.UploadNewParams{Bytes: int64(len(data)), Filename: "t.bin", MimeType: "application/octet-stream", Purpose: "user_data"})
 	fatalIf(t, err)
 	p1, err := c.Uploads.Parts.New(ctx, u.ID, openai.UploadPartNewParams{Data: bytes.NewReader(data[:2<<20])})
 	fatalIf(t, err)
@@ -141,7 +141,7 @@ func TestServe_TLS(t *testing.T) {
 	env["SILO_CA_CERT"] = f.caFile
 	path := filepath.Join(t.TempDir(), "u.bin")
 	writeFile(t, path, string(data))
-	if r := runCLI(env, "", "upload", path, "--purpose", "batch", "--part-size", "1MiB", "--parallel", "3", "--md5"); r.code != 0 {
+	if r := runCLI(env, "", "upload", path, "--purpose", "user_data", "--part-size", "1MiB", "--parallel", "3", "--md5"); r.code != 0 {
 		t.Errorf("silo upload over HTTP/2 after the swap: exit %d\n%s", r.code, r.stderr)
 	}
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"mime"
 	"os"
 	"path/filepath"
 	"time"
@@ -132,9 +131,4 @@ func (c *clientConfig) runUpload(cmd *cobra.Command, svc silo.UploadService, o *
 }
 
 // guessMIME returns the MIME type of path's extension, or application/octet-stream.
-func guessMIME(path string) string {
-	if t := mime.TypeByExtension(filepath.Ext(path)); t != "" {
-		return t
-	}
-	return "application/octet-stream"
-}
+func guessMIME(path string) string { return silo.MimeType(path) }

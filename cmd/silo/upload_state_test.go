@@ -16,7 +16,7 @@ func TestUploadState_SaveLoad(t *testing.T) {
 		t.Fatalf("no state: got %v, %v", st, err)
 	}
 	want := &uploadState{Version: stateVersion, BaseURL: "http://h/v1", Path: "/a/b", Size: 10, ModTime: 7,
-		UploadID: "upload_x", ExpiresAt: 99, PartSize: 4, Purpose: "batch", Parts: []string{"part_a", "", "part_c"}}
+		UploadID: "upload_x", ExpiresAt: 99, PartSize: 4, Purpose: "user_data", Parts: []string{"part_a", "", "part_c"}}
 	if err := want.save(path); err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestUploadState_SaveLoad(t *testing.T) {
 
 func TestUploadState_StaleReason(t *testing.T) {
 	now := time.Unix(1000, 0)
-	base := uploadState{Path: "/f", Size: 10, ModTime: 5, UploadID: "upload_x", ExpiresAt: 5000, Purpose: "batch", Filename: "f", MimeType: "text/plain"}
+	base := uploadState{Path: "/f", Size: 10, ModTime: 5, UploadID: "upload_x", ExpiresAt: 5000, Purpose: "user_data", Filename: "f", MimeType: "text/plain"}
 	for _, tc := range []struct {
 		name   string
 		change func(s *uploadState)

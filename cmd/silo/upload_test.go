@@ -78,7 +78,7 @@ func TestUpload_MD5(t *testing.T) {
 	c := newCLI(t, startServer(t))
 	data := testData(300_001, 3)
 	path := writeTemp(t, "x.bin", data)
-	r := c.mustRun("upload", path, "--purpose", "batch", "--part-size", "10000", "--parallel", "3", "--md5",
+	r := c.mustRun("upload", path, "--purpose", "user_data", "--part-size", "10000", "--parallel", "3", "--md5",
 		"--filename", "y.csv", "--mime-type", "text/csv")
 	up := checkContent(t, c, r.stdout, data)
 	if up["filename"] != "y.csv" {
@@ -86,7 +86,7 @@ func TestUpload_MD5(t *testing.T) {
 	}
 	sum := md5.Sum(data)
 	// The server checked the digest; a wrong one is refused.
-	id := object(t, c.mustRun("uploads", "create", "--bytes", "3", "--filename", "z", "--mime-type", "text/plain", "--purpose", "batch").stdout)["id"].(string)
+	id := object(t, c.mustRun("uploads", "create", "--bytes", "3", "--filename", "z", "--mime-type", "text/plain", "--purpose", "user_data").stdout)["id"].(string)
 	part := object(t, c.mustRun("uploads:parts", "create", id, "--data", writeTemp(t, "z", []byte("abc"))).stdout)["id"].(string)
 	bad := c.run("uploads", "complete", id, "--part-id", part, "--md5", hex.EncodeToString(sum[:]))
 	if bad.code != 1 || object(t, bad.stdout)["error"].(map[string]any)["code"] != "md5_mismatch" {
