@@ -109,7 +109,10 @@ type ResponseError struct {
 	StatusCode int
 	// ShouldRetry is the x-should-retry header: "true", "false" or "".
 	ShouldRetry string
-	Err         error
+	// Envelope is the error object as the server sent it, nil when the
+	// answer was no envelope. Err's code is Silo's name for it.
+	Envelope *ErrorJSON
+	Err      error
 }
 
 func (e *ResponseError) Error() string { return e.Err.Error() }
@@ -144,6 +147,7 @@ func responseError(req *http.Request, resp *http.Response) error {
 		re.Err = fmt.Errorf("silo: %s %s: unexpected answer %s: %q", req.Method, req.URL.Path, resp.Status, snippet)
 		return re
 	}
+	re.Envelope = &e
 	se := &silo.Error{Code: codeFromWire(resp.StatusCode, e.Error.Code), Message: e.Error.Message}
 	if e.Error.Param != nil {
 		se.Param = *e.Error.Param

@@ -5,9 +5,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -120,39 +122,82 @@ func (c *clientConfig) roots() (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// fail reports the error of an API call. An API error prints its error
-// object on stdout and a one-line summary on stderr, and exits with status 1;
-// any other error is left to main to print.
+// fail reports the error of an API call. An error answer of the server
+// prints its error object on stdout as the server sent it and a one-line
+// summary of the same on stderr, and exits with status 1; a server that could
+// not be reached gets a hint; any other error is left to main to print.
 func (c *clientConfig) fail(err error) error {
+	var re *shttp.ResponseError
 	var se *silo.Error
-	if !errors.As(err, &se) {
-		return err
+	switch {
+	case errors.As(err, &re) && re.Envelope != nil:
+		if perr := c.print("error", re.Envelope); perr != nil {
+			return perr
+		}
+		fmt.Fprintf(c.e.stderr, "Error: %s\n", envelopeSummary(re.StatusCode, re.Envelope))
+		if hint := c.urlHint(re); hint != "" {
+			fmt.Fprintln(c.e.stderr, hint)
+		}
+		return exitError{1}
+	case errors.As(err, &se):
+		// Refused before it was sent, by the same rules the server applies.
+		if perr := c.print("error", shttp.NewErrorJSON(se)); perr != nil {
+			return perr
+		}
+		fmt.Fprintf(c.e.stderr, "Error: %s\n", envelopeSummary(0, ptr(shttp.NewErrorJSON(se))))
+		return exitError{1}
 	}
-	if perr := c.print("error", shttp.NewErrorJSON(se)); perr != nil {
-		return perr
-	}
-	fmt.Fprintf(c.e.stderr, "Error: %s\n", errorSummary(se))
-	return exitError{1}
+	return c.reachHint(err)
 }
 
-// errorSummary is the one-line human form of an API error.
-func errorSummary(se *silo.Error) string {
-	var b strings.Builder
-	b.WriteString(strings.TrimSpace(se.Message))
-	if se.Code != "" || se.Param != "" {
-		b.WriteString(" (")
-		if se.Code != "" {
-			b.WriteString("code " + se.Code)
-		}
-		if se.Param != "" {
-			if se.Code != "" {
-				b.WriteString(", ")
-			}
-			b.WriteString("param " + se.Param)
-		}
-		b.WriteString(")")
+func ptr[T any](v T) *T { return &v }
+
+// envelopeSummary is the one-line human form of an error object: its message,
+// then the status (0 for none), code and param that are set.
+func envelopeSummary(status int, e *shttp.ErrorJSON) string {
+	var extra []string
+	if status != 0 {
+		extra = append(extra, fmt.Sprintf("status %d", status))
 	}
-	return b.String()
+	if e.Error.Code != nil && *e.Error.Code != "" {
+		extra = append(extra, "code "+*e.Error.Code)
+	}
+	if e.Error.Param != nil && *e.Error.Param != "" {
+		extra = append(extra, "param "+*e.Error.Param)
+	}
+	msg := strings.TrimSpace(e.Error.Message)
+	if len(extra) == 0 {
+		return msg
+	}
+	return msg + " (" + strings.Join(extra, ", ") + ")"
+}
+
+// urlHint returns a hint for a 404 on a route the server does not know when
+// the base URL does not end in /v1, the usual mistake; else "".
+func (c *clientConfig) urlHint(re *shttp.ResponseError) string {
+	u := c.url()
+	if re.StatusCode != http.StatusNotFound || !strings.HasPrefix(re.Envelope.Error.Message, "Invalid URL") || strings.HasSuffix(u, "/v1") {
+		return ""
+	}
+	return fmt.Sprintf("Hint: the base URL %s usually ends in /v1, as in --base-url %s/v1 (or OPENAI_BASE_URL).", u, u)
+}
+
+// reachHint returns err, told in words when no server could be reached at
+// the base URL, with how to name another.
+func (c *clientConfig) reachHint(err error) error {
+	var dns *net.DNSError
+	var why string
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		why = "connection refused"
+	case errors.As(err, &dns):
+		why = "no such host " + dns.Name
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		why = "no route to the host"
+	default:
+		return err
+	}
+	return fmt.Errorf("the server at %s is not reachable (%s).\nStart one with 'silo serve', or give the base URL of yours with --base-url or OPENAI_BASE_URL.", c.url(), why)
 }
 
 // usagef returns a usage error: main prints it with the command's help and
@@ -206,7 +251,7 @@ func groupCommand(use, short string, subs ...*cobra.Command) *cobra.Command {
 			if len(args) == 0 {
 				return usagef("%s needs a command", cmd.CommandPath())
 			}
-			return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+			return unknownCommand(cmd, args[0])
 		},
 	}
 	cmd.AddCommand(subs...)

@@ -210,8 +210,8 @@ func TestClient_Usage(t *testing.T) {
 	c := newCLI(t, "http://127.0.0.1:1/v1") // never reached
 	for _, args := range [][]string{
 		{"uploads", "create", "--bytes", "1", "--filename", "x", "--purpose", "user_data"}, // no --mime-type
-		{"uploads", "complete", "upload_x"},                                            // no --part-id
-		{"uploads", "cancel"},                                                          // no id
+		{"uploads", "complete", "upload_x"},                                                // no --part-id
+		{"uploads", "cancel"},                                                              // no id
 		{"uploads", "cancel", "upload_x", "extra"},
 		{"uploads", "frobnicate"},
 		{"uploads"},
@@ -231,6 +231,70 @@ func TestClient_Usage(t *testing.T) {
 			t.Errorf("silo %s: exit %d, stdout %q, stderr %q; want exit 2 and help on stderr",
 				strings.Join(args, " "), r.code, r.stdout, r.stderr)
 		}
+	}
+}
+
+// TestClient_Suggestions suggests the nearest command for a typo, as the
+// official CLI does, and still exits 2 with usage on stderr.
+func TestClient_Suggestions(t *testing.T) {
+	c := newCLI(t, "http://127.0.0.1:1/v1") // never reached
+	for typo, want := range map[string]string{
+		"files lst":            "Did you mean 'silo files list'?",
+		"files retreive x":     "Did you mean 'silo files retrieve'?",
+		"fils list":            "Did you mean 'silo files'?",
+		"uplod a.bin":          "Did you mean 'silo upload'?",
+		"uploads:part create":  "Did you mean 'silo uploads:parts'?",
+		"uploads cancle x":     "Did you mean 'silo uploads cancel'?",
+		"serv":                 "Did you mean 'silo serve'?",
+		"frobnicate":           "",
+		"files zzzzzzzzzzzzzz": "",
+	} {
+		r := c.run(strings.Fields(typo)...)
+		if r.code != 2 || !strings.Contains(r.stderr, "Usage:") {
+			t.Errorf("silo %s: exit %d, stderr %q; want 2 and usage", typo, r.code, r.stderr)
+		}
+		first, _, _ := strings.Cut(r.stderr, "\n")
+		if want == "" && strings.Contains(first, "Did you mean") || want != "" && !strings.HasSuffix(first, want) {
+			t.Errorf("silo %s: %q, want it to end with %q", typo, first, want)
+		}
+	}
+}
+
+// TestClient_ErrorOutput prints the server's error object on stdout as it was
+// sent and the same facts on stderr; a server that is not there, or a base URL
+// without /v1, gets a hint that says what to do.
+func TestClient_ErrorOutput(t *testing.T) {
+	base := startServer(t)
+	c := newCLI(t, base)
+	r := c.run("files", "retrieve", "file-nope")
+	e := object(t, r.stdout)["error"].(map[string]any)
+	if r.code != 1 || e["code"] != nil || e["param"] != "file_id" || e["type"] != "invalid_request_error" {
+		t.Errorf("not found: exit %d, stdout %s", r.code, r.stdout)
+	}
+	if want := "Error: " + e["message"].(string) + " (status 404, param file_id)\n"; r.stderr != want {
+		t.Errorf("not found: stderr %q, want %q", r.stderr, want)
+	}
+	id := object(t, c.mustRun("uploads", "create", "--bytes", "1", "--filename", "x.csv", "--mime-type", "text/csv", "--purpose", "user_data").stdout)["id"].(string)
+	r = c.run("uploads", "complete", id, "--part-id", "part_nope")
+	e = object(t, r.stdout)["error"].(map[string]any)
+	if r.code != 1 || e["code"] != "part_not_found" || !strings.Contains(r.stderr, "(status 400, code part_not_found, param part_ids)") {
+		t.Errorf("unknown part: exit %d, stdout %s, stderr %q", r.code, r.stdout, r.stderr)
+	}
+
+	r = c.run("--base-url", strings.TrimSuffix(base, "/v1"), "files", "list")
+	if r.code != 1 || !strings.Contains(r.stderr, "Hint: the base URL "+strings.TrimSuffix(base, "/v1")+" usually ends in /v1") {
+		t.Errorf("base URL without /v1: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = c.run("files", "list", "--purpose", "batch_output")
+	if r.code != 0 || strings.Contains(r.stderr, "Hint") {
+		t.Errorf("a good base URL: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	dead := newCLI(t, "http://127.0.0.1:1/v1")
+	r = dead.run("files", "list")
+	if r.code != 1 || !strings.Contains(r.stderr, "the server at http://127.0.0.1:1/v1 is not reachable (connection refused)") ||
+		!strings.Contains(r.stderr, "--base-url") || strings.Contains(r.stderr, "dial tcp") {
+		t.Errorf("refused connection: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

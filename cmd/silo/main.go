@@ -52,7 +52,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// no command as a request for help (exit 0); both are usage errors.
 	root.Args = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
-			return usageError{fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath())}
+			return unknownCommand(c, args[0])
 		}
 		return nil
 	}
@@ -73,6 +73,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprintf(stderr, "Error: %v\n", err)
 	}
 	return err
+}
+
+// unknownCommand is the usage error for a command name that c does not have,
+// with the nearest of its commands when one is near, as the official CLI
+// suggests: Did you mean 'silo files list'?
+func unknownCommand(c *cobra.Command, name string) error {
+	err := fmt.Errorf("unknown command %q for %q", name, c.CommandPath())
+	// The nearest first: one edit away, else two.
+	for d := 1; d <= 2; d++ {
+		c.SuggestionsMinimumDistance = d
+		if s := c.SuggestionsFor(name); len(s) > 0 {
+			return usageError{fmt.Errorf("%w. Did you mean '%s %s'?", err, c.CommandPath(), s[0])}
+		}
+	}
+	return usageError{err}
 }
 
 // usageError is a command line the program does not understand: exit status 2.
