@@ -151,7 +151,7 @@ class Upload {
         if (!rec) {
           const up = await retrying(() => callJSON('POST', '/uploads', {
             signal,
-            json: { filename: file.name, purpose, bytes: file.size, mime_type: file.type || 'application/octet-stream' },
+            json: { filename: file.name, purpose, bytes: file.size, mime_type: mimeType(file) },
           }), { signal });
           rec = { key, uploadId: up.id, filename: file.name, bytes: file.size, purpose, partSize: partSizeFor(file.size), parts: {}, expiresAt: up.expires_at };
           await resume.put(rec);
@@ -336,4 +336,12 @@ export class Uploader {
     }
     list.hidden = list.childElementCount === 0;
   }
+}
+
+// mimeType is the browser's type of a file, else the one of its extension
+// that browsers do not know but the API's purposes batch and fine-tune take
+// (silo.MimeType gives the same for the CLI).
+function mimeType(file) {
+  if (file.type) return file.type;
+  return /\.jsonl$/i.test(file.name) ? 'application/jsonl' : 'application/octet-stream';
 }
