@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -66,8 +67,8 @@ func TestUpload_Parallel(t *testing.T) {
 	if sent := p.forwarded(); len(sent) != 21 {
 		t.Errorf("parts sent: got %d, want 21", len(sent))
 	}
-	if want := "uploaded " + path + " → file-"; !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "KiB/s)") {
-		t.Errorf("no summary %q… on stderr: %q", want, r.stderr)
+	if want := `^uploaded ` + regexp.QuoteMeta(path) + ` → file-\w+ \(1\.3 MiB in \d+\.\d s, [\d.]+ [KMG]?i?B/s\)$`; !regexp.MustCompile(want).MatchString(strings.TrimSpace(r.stderr)) {
+		t.Errorf("stderr %q is not the summary line %s", r.stderr, want)
 	}
 	if left, _ := filepath.Glob(filepath.Join(c.cache, "*")); len(left) != 0 {
 		t.Errorf("state left after completion: %v", left)
