@@ -61,7 +61,7 @@ dispatch:
 		if md != nil && md.waitWindow(ctx, i, md5Window(r.opts.Parallel, st.PartSize)) != nil {
 			break
 		}
-		// With --md5 the first parts start a little apart, so that the server
+		// With MD5 the first parts start a little apart, so that the server
 		// sees them begin in file order: it hashes parts in the order they
 		// began, and a complete listing them in that order finds the digest
 		// ready instead of reading the file again. Later parts start as
