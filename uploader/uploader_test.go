@@ -210,9 +210,17 @@ func TestUpload_NotRetryable(t *testing.T) {
 	const partSize = 100
 	data := testData(50*partSize, 4)
 	f, ctx := newFaulty(t, data, partSize)
+	var mu sync.Mutex
+	tries := map[int]int{}
 	f.hook = func(n, i int) (fault, error) {
-		if i == 3 {
+		mu.Lock()
+		tries[i]++
+		mu.Unlock()
+		switch {
+		case i == 3:
 			return fail, &shttp.ResponseError{StatusCode: 400, Err: &silo.Error{Code: silo.EINVALID, Param: "data", Message: "no"}}
+		case i > 3:
+			return block, nil // until the failure stops the upload
 		}
 		return pass, nil
 	}
@@ -226,9 +234,9 @@ func TestUpload_NotRetryable(t *testing.T) {
 		t.Errorf("result: %+v", res)
 	}
 	// Parts 0-3 started before the failure, the three other workers may
-	// each have begun one more, and none of them is tried again.
-	if f.calls > 4+3 {
-		t.Errorf("calls: got %d, want at most 7: the failure stops the upload", f.calls)
+	// each have begun one more (held until the failure), and none is tried again.
+	if f.calls > 4+3 || tries[3] != 1 {
+		t.Errorf("calls: got %d, want at most 7, and part 3 tried once, not %d: the failure stops the upload", f.calls, tries[3])
 	}
 	if len(rec.notices) != 0 || len(rec.final) != 0 {
 		t.Errorf("notices %q, completes %d: want none", rec.notices, len(rec.final))

@@ -67,7 +67,7 @@ func TestUpload_Parallel(t *testing.T) {
 	if sent := p.forwarded(); len(sent) != 21 {
 		t.Errorf("parts sent: got %d, want 21", len(sent))
 	}
-	if want := `^uploaded ` + regexp.QuoteMeta(path) + ` → file-\w+ \(1\.3 MiB in \d+\.\d s, [\d.]+ [KMG]?i?B/s\)$`; !regexp.MustCompile(want).MatchString(strings.TrimSpace(r.stderr)) {
+	if want := `^uploaded ` + regexp.QuoteMeta(path) + ` → file-\w+ \(1\.3 MiB in (\d+\.\d s|[\dhms]+), [\d.]+ [KMG]?i?B/s\)$`; !regexp.MustCompile(want).MatchString(strings.TrimSpace(r.stderr)) {
 		t.Errorf("stderr %q is not the summary line %s", r.stderr, want)
 	}
 	if left, _ := filepath.Glob(filepath.Join(c.cache, "*")); len(left) != 0 {
