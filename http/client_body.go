@@ -24,9 +24,26 @@ type multipartBody struct {
 	length      int64 // -1: unknown, the request is chunked
 }
 
+// MultipartBody returns the multipart/form-data body of one file field, as
+// AddPart sends a part: its header, the size bytes of data streamed as the
+// body is read (nothing is copied), and the closing boundary; with its exact
+// length (-1 when size is) and Content-Type.
+func MultipartBody(field, filename string, data io.Reader, size int64) (body io.Reader, length int64, contentType string, err error) {
+	b, err := newSizedMultipartBody(nil, field, filename, data, size)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	return b.r, b.length, b.contentType, nil
+}
+
 // newMultipartBody returns the body of the fields (name, value pairs, sent
 // first) and the file field reading data.
 func newMultipartBody(fields [][2]string, field, filename string, data io.Reader) (*multipartBody, error) {
+	return newSizedMultipartBody(fields, field, filename, data, sizeOf(data))
+}
+
+// newSizedMultipartBody is newMultipartBody of data of size bytes (-1: unknown).
+func newSizedMultipartBody(fields [][2]string, field, filename string, data io.Reader, size int64) (*multipartBody, error) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for _, f := range fields {
@@ -52,8 +69,8 @@ func newMultipartBody(fields [][2]string, field, filename string, data io.Reader
 		contentType: mw.FormDataContentType(),
 		length:      -1,
 	}
-	if n := sizeOf(data); n >= 0 {
-		b.length = int64(len(head)) + n + int64(len(tail))
+	if size >= 0 {
+		b.length = int64(len(head)) + size + int64(len(tail))
 	}
 	return b, nil
 }

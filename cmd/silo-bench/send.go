@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/openai/openai-go/v3"
-)
 
-// boundary separates the fields of the streamed multipart bodies.
-const boundary = "silo-bench-3f9a1c0e5d7b2468"
+	shttp "github.com/silo-dev/silo/http"
+)
 
 // newTransport returns the HTTP transport of every client of the run: enough
 // idle connections that parallel requests never reconnect, and large buffers.
@@ -30,22 +28,13 @@ func newTransport() *http.Transport {
 	}
 }
 
-// multipartBody returns a multipart/form-data body with one file field
-// named field holding the size bytes of data, streamed: nothing is copied.
-func multipartBody(field string, data io.Reader, size int64) (body io.Reader, length int64, contentType string) {
-	head := "--" + boundary + "\r\n" +
-		`Content-Disposition: form-data; name="` + field + `"; filename="part"` + "\r\n" +
-		"Content-Type: application/octet-stream\r\n\r\n"
-	tail := "\r\n--" + boundary + "--\r\n"
-	return io.MultiReader(strings.NewReader(head), data, strings.NewReader(tail)),
-		int64(len(head)) + size + int64(len(tail)),
-		"multipart/form-data; boundary=" + boundary
-}
-
 // postMultipart streams data as the multipart field "data" to url and
 // returns the response body; any status but 200 is an error.
 func (b *bench) postMultipart(ctx context.Context, url string, data io.Reader, size int64) ([]byte, error) {
-	body, n, ct := multipartBody("data", data, size)
+	body, n, ct, err := shttp.MultipartBody("data", "part", data, size)
+	if err != nil {
+		return nil, err
+	}
 	req, err := http.NewRequestWithContext(ctx, "POST", url, body)
 	if err != nil {
 		return nil, err

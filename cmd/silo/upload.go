@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/silo-dev/silo"
 	shttp "github.com/silo-dev/silo/http"
+	"github.com/silo-dev/silo/uploader"
 )
 
 // uploadOptions are the flags of silo upload.
@@ -96,38 +98,53 @@ func (c *clientConfig) runUpload(cmd *cobra.Command, svc silo.UploadService, o *
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file", o.path)
 	}
-	if parts := (fi.Size() + o.partSize - 1) / o.partSize; parts > silo.MaxUploadParts {
-		return usagef("--part-size %d would cut %s into %d parts; an upload takes at most %d: use parts of at least %d bytes",
-			o.partSize, o.path, parts, silo.MaxUploadParts, (fi.Size()+silo.MaxUploadParts-1)/silo.MaxUploadParts)
+	req := uploader.Request{
+		Filename: o.filename, Purpose: o.purpose, MimeType: o.mimeType, ExpiresAfter: o.expiresAfter,
+		// One file sent to two servers has a state for each.
+		ResumeKey: c.url() + "\x00" + abs,
 	}
-	want := &uploadState{
-		Version: stateVersion, BaseURL: c.url(), Path: abs, Size: fi.Size(), ModTime: fi.ModTime().UnixNano(),
-		PartSize: o.partSize, Filename: o.filename, Purpose: o.purpose, MimeType: o.mimeType,
+	if req.Filename == "" {
+		req.Filename = filepath.Base(abs)
 	}
-	if want.Filename == "" {
-		want.Filename = filepath.Base(abs)
-	}
-	if want.MimeType == "" {
-		want.MimeType = guessMIME(abs)
+	if req.MimeType == "" {
+		req.MimeType = guessMIME(abs)
 	}
 	dir, err := stateDir(c.e.getenv)
 	if err != nil {
 		return err
 	}
-	u := &uploader{svc: svc, opts: o, f: f, stderr: c.e.stderr, statePath: statePath(dir, want.BaseURL, abs), want: want,
-		prog: &progress{w: c.e.stderr}}
-	up, st, err := u.run(ctx)
+	prog := newProgress(c.e.stderr, req.Filename)
+	up := uploader.New(svc, uploader.Options{
+		PartSize: o.partSize, Parallel: o.parallel, MD5: o.md5, Attempts: o.attempts, StateDir: dir, Progress: prog.event,
+	})
+	res, err := up.Upload(ctx, f, fi.Size(), req)
+	prog.finish()
 	switch {
 	case err != nil && ctx.Err() != nil:
-		u.interrupted(cmd, st)
+		interrupted(c.e.stderr, cmd, res)
 		return exitError{130}
+	case errors.Is(err, uploader.ErrInvalidOptions):
+		return usageError{err}
+	case errors.Is(err, uploader.ErrSourceChanged):
+		return fmt.Errorf("%w: run the command again to send the file as it is now", err)
 	case err != nil:
 		return c.fail(err)
 	}
-	if !u.prog.tty {
-		u.summary(o.path, up, st)
+	fmt.Fprintln(c.e.stderr, summary(o.path, res))
+	return c.print("upload", shttp.NewUploadJSON(res.Upload, time.Now()))
+}
+
+// stateDir is where upload states live: $SILO_CACHE_DIR, else silo/ in the
+// user cache directory.
+func stateDir(getenv func(string) string) (string, error) {
+	if d := getenv("SILO_CACHE_DIR"); d != "" {
+		return d, nil
 	}
-	return c.print("upload", shttp.NewUploadJSON(up, time.Now()))
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory for the resume state (set SILO_CACHE_DIR): %w", err)
+	}
+	return filepath.Join(d, "silo"), nil
 }
 
 // guessMIME returns the MIME type of path's extension, or application/octet-stream.

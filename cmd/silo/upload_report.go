@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -9,22 +10,32 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/silo-dev/silo"
+	"github.com/silo-dev/silo/uploader"
 )
 
+// count returns n and the noun, plural unless n is 1: "1 part", "3 parts".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // interrupted tells how far the upload got and how to resume it.
-func (u *uploader) interrupted(cmd *cobra.Command, st *uploadState) {
-	if st == nil {
-		fmt.Fprintln(u.stderr, "silo: interrupted before the upload was created; nothing was sent")
+func interrupted(w io.Writer, cmd *cobra.Command, res *uploader.Result) {
+	if res == nil {
+		fmt.Fprintln(w, "silo: interrupted before the upload was created; nothing was sent")
 		return
 	}
-	u.mu.Lock()
-	parts, bytes := st.acknowledged()
-	u.mu.Unlock()
-	fmt.Fprintf(u.stderr, "silo: interrupted: %d of %d parts (%s of %s) of upload %s are sent and recorded in %s\n",
-		parts, len(st.Parts), humanize.IBytes(uint64(bytes)), humanize.IBytes(uint64(st.Size)), st.UploadID, u.statePath)
-	fmt.Fprintf(u.stderr, "silo: to resume before %s, run the same command again:\n  %s\n",
-		time.Unix(st.ExpiresAt, 0).Format(time.Kitchen), commandLine(cmd))
+	fmt.Fprintf(w, "silo: interrupted: %d of %s (%s of %s) of upload %s are sent",
+		res.PartsDone, count(res.Parts, "part"), humanize.IBytes(uint64(res.BytesDone)), humanize.IBytes(uint64(res.Bytes)), res.UploadID)
+	if res.StatePath == "" {
+		fmt.Fprintln(w, "; no resume state could be saved, so the next run starts over")
+		return
+	}
+	fmt.Fprintf(w, " and recorded in %s\n", res.StatePath)
+	fmt.Fprintf(w, "silo: to resume before %s, run the same command again:\n  %s\n",
+		time.Unix(res.ExpiresAt, 0).Format(time.Kitchen), commandLine(cmd))
 }
 
 // commandLine renders the command as run, for the user to run it again. The
@@ -55,17 +66,39 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// summary is the line that stands for the progress bar when stderr is not a
-// terminal.
-func (u *uploader) summary(path string, up *silo.Upload, st *uploadState) {
-	rate, took := u.prog.rate()
-	fmt.Fprintf(u.stderr, "silo: sent %s (%s in %d parts", path, humanize.IBytes(uint64(st.Size)), len(st.Parts))
-	if u.resumedParts > 0 {
-		fmt.Fprintf(u.stderr, ", %d of them by an earlier run", u.resumedParts)
+// summary is the line left on stderr once the upload completed, terminal or
+// not, as `aws s3 cp` leaves `upload: …`:
+//
+//	uploaded big.bin → file-abc (1.5 GiB in 8.2 s, 187 MiB/s, md5 ok)
+//
+// The rate is of the bytes this run sent; a resumed upload says how many
+// parts an earlier run had sent.
+func summary(path string, res *uploader.Result) string {
+	id := res.Upload.ID
+	if res.Upload.File != nil {
+		id = res.Upload.File.ID
 	}
-	fmt.Fprintf(u.stderr, ") in %s at %s/s: %s", took.Round(time.Millisecond), humanize.IBytes(uint64(rate)), up.ID)
-	if up.File != nil {
-		fmt.Fprintf(u.stderr, ", %s", up.File.ID)
+	var b strings.Builder
+	fmt.Fprintf(&b, "uploaded %s → %s (%s", path, id, humanize.IBytes(uint64(res.Bytes)))
+	if res.PartsResumed > 0 {
+		fmt.Fprintf(&b, ", %d of %s resumed: %s", res.PartsResumed, count(res.Parts, "part"), humanize.IBytes(uint64(res.BytesSent)))
 	}
-	fmt.Fprintln(u.stderr)
+	rate := 0.0
+	if s := res.Elapsed.Seconds(); s > 0 {
+		rate = float64(res.BytesSent) / s
+	}
+	fmt.Fprintf(&b, " in %s, %s/s", seconds(res.Elapsed), humanize.IBytes(uint64(rate)))
+	if res.MD5 != "" {
+		b.WriteString(", md5 ok")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// seconds renders d as "8.2 s" under a minute, else as "2m5s".
+func seconds(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return d.Round(time.Second).String()
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -64,8 +67,8 @@ func TestUpload_Parallel(t *testing.T) {
 	if sent := p.forwarded(); len(sent) != 21 {
 		t.Errorf("parts sent: got %d, want 21", len(sent))
 	}
-	if !strings.Contains(r.stderr, "silo: sent") {
-		t.Errorf("no summary on stderr: %q", r.stderr)
+	if want := `^uploaded ` + regexp.QuoteMeta(path) + ` → file-\w+ \(1\.3 MiB in (\d+\.\d s|[\dhms]+), [\d.]+ [KMG]?i?B/s\)$`; !regexp.MustCompile(want).MatchString(strings.TrimSpace(r.stderr)) {
+		t.Errorf("stderr %q is not the summary line %s", r.stderr, want)
 	}
 	if left, _ := filepath.Glob(filepath.Join(c.cache, "*")); len(left) != 0 {
 		t.Errorf("state left after completion: %v", left)
@@ -84,6 +87,12 @@ func TestUpload_MD5(t *testing.T) {
 	if up["filename"] != "y.csv" {
 		t.Errorf("filename: %v", up["filename"])
 	}
+	if !strings.Contains(r.stderr, ", md5 ok)") {
+		t.Errorf("summary does not say the digest was checked: %q", r.stderr)
+	}
+	// An empty file is one empty part.
+	r = c.mustRun("upload", writeTemp(t, "empty.txt", nil), "--purpose", "user_data", "--md5")
+	checkContent(t, c, r.stdout, nil)
 	sum := md5.Sum(data)
 	// The server checked the digest; a wrong one is refused.
 	id := object(t, c.mustRun("uploads", "create", "--bytes", "3", "--filename", "z", "--mime-type", "text/plain", "--purpose", "user_data").stdout)["id"].(string)
@@ -92,13 +101,6 @@ func TestUpload_MD5(t *testing.T) {
 	if bad.code != 1 || object(t, bad.stdout)["error"].(map[string]any)["code"] != "md5_mismatch" {
 		t.Errorf("wrong md5: exit %d\n%s", bad.code, bad.stdout)
 	}
-}
-
-// TestUpload_Empty sends an empty file.
-func TestUpload_Empty(t *testing.T) {
-	c := newCLI(t, startServer(t))
-	r := c.mustRun("upload", writeTemp(t, "empty.txt", nil), "--purpose", "user_data", "--md5")
-	checkContent(t, c, r.stdout, nil)
 }
 
 // TestUpload_Retry answers a part with 503 once: the part is sent again and
@@ -169,8 +171,12 @@ func savedParts(t *testing.T, dir string) map[int]bool {
 	if len(files) != 1 {
 		t.Fatalf("state files: %v, want one", files)
 	}
-	st, err := loadState(files[0])
+	b, err := os.ReadFile(files[0])
 	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct{ Parts []string }
+	if err := json.Unmarshal(b, &st); err != nil {
 		t.Fatal(err)
 	}
 	m := map[int]bool{}
@@ -217,7 +223,7 @@ func TestUpload_Resume(t *testing.T) {
 
 	p.hook = nil
 	r = c.mustRun(args...)
-	if !strings.Contains(r.stderr, "resuming upload") {
+	if !strings.Contains(r.stderr, "resuming upload") || !strings.Contains(r.stderr, fmt.Sprintf("%d of 18 parts resumed", k)) {
 		t.Errorf("stderr does not say it resumes: %q", r.stderr)
 	}
 	checkContent(t, c, r.stdout, data)
@@ -236,112 +242,10 @@ func TestUpload_Resume(t *testing.T) {
 	}
 }
 
-// TestUpload_Stale starts over, saying why, when the saved upload cannot be
-// continued: the file changed (size, or only its modification time), the
-// upload expired, or the server no longer takes it.
-func TestUpload_Stale(t *testing.T) {
-	p := newPartProxy(t, startServer(t))
-	const partSize, k, parallel = 4000, 2, 2
-	for _, tc := range []struct {
-		name, why string
-		change    func(t *testing.T, c *cli, path string, data []byte) []byte
-	}{
-		{"size", "changed since", func(t *testing.T, c *cli, path string, data []byte) []byte {
-			data = append(data, "more"...)
-			if err := os.WriteFile(path, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			return data
-		}},
-		{"mtime", "changed since", func(t *testing.T, c *cli, path string, data []byte) []byte {
-			when := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
-			if err := os.Chtimes(path, when, when); err != nil {
-				t.Fatal(err)
-			}
-			return data
-		}},
-		{"expired", "expired at", func(t *testing.T, c *cli, path string, data []byte) []byte {
-			files, _ := filepath.Glob(filepath.Join(c.cache, "upload-*.json"))
-			st, err := loadState(files[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			st.ExpiresAt = time.Now().Unix() - 1
-			if err := st.save(files[0]); err != nil {
-				t.Fatal(err)
-			}
-			return data
-		}},
-		{"cancelled", "can no longer be continued", func(t *testing.T, c *cli, path string, data []byte) []byte {
-			files, _ := filepath.Glob(filepath.Join(c.cache, "upload-*.json"))
-			st, err := loadState(files[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			c.mustRun("uploads", "cancel", st.UploadID)
-			return data
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			c := newCLI(t, p.URL)
-			data := testData(10*partSize+1, 6)
-			path := writeTemp(t, "f.bin", data)
-			args := []string{"upload", path, "--purpose", "user_data", "--part-size", "4000", "--parallel", "2", "--md5"}
-			ctx, cancel := context.WithCancel(context.Background())
-			interrupt(p, k, parallel, cancel)
-			if r := c.runCtx(ctx, args...); r.code != 130 {
-				t.Fatalf("interrupted upload: exit %d\n%s", r.code, r.stderr)
-			}
-			p.hook = nil
-			p.forwarded()
-			data = tc.change(t, c, path, data)
-			r := c.mustRun(args...)
-			if !strings.Contains(r.stderr, tc.why) || !strings.Contains(r.stderr, "starting a new upload") {
-				t.Errorf("stderr does not say why it starts over (%q): %q", tc.why, r.stderr)
-			}
-			checkContent(t, c, r.stdout, data)
-			n, got := partCount(int64(len(data)), partSize), len(p.forwarded())
-			if got != n && !(tc.name == "cancelled" && got > n) {
-				t.Errorf("parts sent after starting over: got %d, want all %d", got, n)
-			}
-		})
-	}
-}
-
-// TestUpload_FileChangedWhileSending: a file rewritten while its parts go up
-// is not completed from a mix of two versions; the upload is cancelled, the
-// command fails saying why, and a rerun sends the file as it is now.
-func TestUpload_FileChangedWhileSending(t *testing.T) {
-	p := newPartProxy(t, startServer(t))
-	c := newCLI(t, p.URL)
-	data := testData(40_000, 5)
-	path := writeTemp(t, "c.bin", data)
-	changed := testData(40_000, 6)
-	p.hook = func(n int, w http.ResponseWriter, r *http.Request) bool {
-		if n == 2 {
-			if err := os.WriteFile(path, changed, 0o644); err != nil {
-				t.Error(err)
-			}
-			os.Chtimes(path, time.Now(), time.Now().Add(time.Minute))
-		}
-		return false
-	}
-	r := c.run("upload", path, "--purpose", "user_data", "--part-size", "10000", "--parallel", "1")
-	if r.code != 1 || !strings.Contains(r.stderr, "changed while it was being sent") {
-		t.Fatalf("upload of a file changed midway: exit %d, stderr %q; want 1 and why", r.code, r.stderr)
-	}
-	if l := c.mustRun("files", "list", "--format", "jsonl"); strings.TrimSpace(l.stdout) != "" {
-		t.Fatalf("a file was stored from the changed upload: %s", l.stdout)
-	}
-	p.hook = nil
-	r = c.mustRun("upload", path, "--purpose", "user_data", "--part-size", "10000")
-	checkContent(t, c, r.stdout, changed)
-}
-
 // TestUpload_TooManyParts: a part size that would make more parts than an
-// upload takes is refused before anything is sent.
+// upload takes is refused before anything is sent (no server listens).
 func TestUpload_TooManyParts(t *testing.T) {
-	c := newCLI(t, startServer(t))
+	c := newCLI(t, "http://127.0.0.1:1/v1")
 	path := writeTemp(t, "many.bin", testData(20_001, 7))
 	r := c.run("upload", path, "--purpose", "user_data", "--part-size", "2")
 	if r.code != 2 || !strings.Contains(r.stderr, "at most 10000") {

@@ -1,7 +1,14 @@
-package main
+package uploader
 
 import (
+	"context"
+	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"syscall"
 	"testing"
 
 	"github.com/silo-dev/silo"
@@ -18,6 +25,15 @@ func TestRetryable(t *testing.T) {
 		want bool
 	}{
 		{"network failure", errors.New("connection reset"), true},
+		{"connection refused", &url.Error{Op: "Post", URL: "http://127.0.0.1:1/v1/uploads", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, true},
+		{"connection reset", &url.Error{Op: "Post", URL: "u", Err: syscall.ECONNRESET}, true},
+		{"answer cut short", &url.Error{Op: "Post", URL: "u", Err: io.ErrUnexpectedEOF}, true},
+		{"cancelled", &url.Error{Op: "Post", URL: "u", Err: context.Canceled}, false},
+		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), false},
+		{"untrusted certificate", &url.Error{Op: "Post", URL: "u", Err: x509.UnknownAuthorityError{}}, false},
+		{"service: unavailable", &silo.Error{Code: silo.EUNAVAILABLE}, true},
+		{"service: expired", &silo.Error{Code: silo.EUPLOADEXPIRED}, false},
+		{"service: storage full", &silo.Error{Code: silo.ESTORAGEFULL}, false},
 		{"503", answer(503, "", &silo.Error{Code: silo.EUNAVAILABLE}), true},
 		{"500 marked final", answer(500, "false", &silo.Error{Code: silo.EINTERNAL}), false},
 		{"507 marked final", answer(507, "false", &silo.Error{Code: silo.ESTORAGEFULL}), false},
@@ -28,7 +44,7 @@ func TestRetryable(t *testing.T) {
 		{"400 the server says to retry", answer(400, "true", &silo.Error{Code: silo.EINVALID}), true},
 		{"permanent", permanent{errors.New("file changed")}, false},
 	} {
-		if got := retryable(tc.err); got != tc.want {
+		if got := Retryable(tc.err); got != tc.want {
 			t.Errorf("%s: retryable = %v, want %v", tc.name, got, tc.want)
 		}
 	}

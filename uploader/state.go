@@ -1,4 +1,4 @@
-package main
+package uploader
 
 import (
 	"crypto/sha256"
@@ -12,14 +12,13 @@ import (
 	"time"
 )
 
-// uploadState is what `silo upload` keeps on disk while an Upload is under way,
-// so that the same command run again continues it. It is found by the file's
-// absolute path and the server's base URL, and is valid only for the size and
-// modification time it records.
-type uploadState struct {
+// state is what is kept on disk while an Upload is under way, so that an
+// upload of the same source started later continues it. It is found by the
+// source's resume key and is valid only for the size and modification time it
+// records.
+type state struct {
 	Version   int    `json:"version"`
-	BaseURL   string `json:"base_url"`
-	Path      string `json:"path"`
+	Key       string `json:"key"`
 	Size      int64  `json:"size"`
 	ModTime   int64  `json:"mtime_ns"`
 	UploadID  string `json:"upload_id"`
@@ -33,7 +32,9 @@ type uploadState struct {
 	Parts []string `json:"parts"`
 }
 
-const stateVersion = 1
+// stateVersion is 2 since the state moved out of silo upload: a key took the
+// place of the base URL and path.
+const stateVersion = 2
 
 // partCount returns the number of parts of a file of size bytes. An empty file
 // is sent as one empty part.
@@ -45,13 +46,13 @@ func partCount(size, partSize int64) int {
 }
 
 // partRange returns the offset and length of part i.
-func (s *uploadState) partRange(i int) (off, n int64) {
+func (s *state) partRange(i int) (off, n int64) {
 	off = int64(i) * s.PartSize
 	return off, min(s.PartSize, s.Size-off)
 }
 
 // acknowledged returns the number of acknowledged parts and their bytes.
-func (s *uploadState) acknowledged() (parts int, bytes int64) {
+func (s *state) acknowledged() (parts int, bytes int64) {
 	for i, id := range s.Parts {
 		if id != "" {
 			_, n := s.partRange(i)
@@ -62,27 +63,14 @@ func (s *uploadState) acknowledged() (parts int, bytes int64) {
 	return parts, bytes
 }
 
-// stateDir is where upload states live: $SILO_CACHE_DIR, else silo/ in the
-// user cache directory.
-func stateDir(getenv func(string) string) (string, error) {
-	if d := getenv("SILO_CACHE_DIR"); d != "" {
-		return d, nil
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("no cache directory for the resume state (set SILO_CACHE_DIR): %w", err)
-	}
-	return filepath.Join(d, "silo"), nil
-}
-
-// statePath is the state file of the file at absPath sent to baseURL.
-func statePath(dir, baseURL, absPath string) string {
-	sum := sha256.Sum256([]byte(baseURL + "\x00" + absPath))
+// statePath is the state file of the source with the resume key in dir.
+func statePath(dir, key string) string {
+	sum := sha256.Sum256([]byte(key))
 	return filepath.Join(dir, "upload-"+hex.EncodeToString(sum[:16])+".json")
 }
 
 // loadState reads the state at path; it returns nil and no error when there is none.
-func loadState(path string) (*uploadState, error) {
+func loadState(path string) (*state, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -90,7 +78,7 @@ func loadState(path string) (*uploadState, error) {
 	if err != nil {
 		return nil, err
 	}
-	var s uploadState
+	var s state
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("unreadable resume state %s: %w", path, err)
 	}
@@ -103,7 +91,7 @@ func loadState(path string) (*uploadState, error) {
 // save writes the state to path atomically: a temporary file written, synced
 // and renamed over the old one, then the directory synced, so that a crash
 // leaves either the old state or the new one.
-func (s *uploadState) save(path string) error {
+func (s *state) save(path string) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
@@ -139,12 +127,12 @@ func (s *uploadState) save(path string) error {
 
 // staleReason says why the saved state cannot continue the upload described
 // by want at now, or returns "" when it can.
-func staleReason(s, want *uploadState, now time.Time) string {
+func staleReason(s, want *state, now time.Time) string {
 	switch {
 	case s.Size != want.Size || s.ModTime != want.ModTime:
-		return fmt.Sprintf("%s changed since upload %s began (size or modification time differ)", want.Path, s.UploadID)
+		return fmt.Sprintf("%s changed since upload %s began (size or modification time differ)", want.Filename, s.UploadID)
 	case s.Purpose != want.Purpose || s.Filename != want.Filename || s.MimeType != want.MimeType:
-		return fmt.Sprintf("upload %s was begun with another --purpose, --filename or --mime-type", s.UploadID)
+		return fmt.Sprintf("upload %s was begun with another purpose, filename or MIME type", s.UploadID)
 	case now.Unix() >= s.ExpiresAt-expiryMargin:
 		return fmt.Sprintf("upload %s expired at %s", s.UploadID, time.Unix(s.ExpiresAt, 0).Format(time.RFC3339))
 	}

@@ -1,4 +1,4 @@
-package main
+package uploader
 
 import (
 	"os"
@@ -11,12 +11,12 @@ import (
 
 func TestUploadState_SaveLoad(t *testing.T) {
 	dir := t.TempDir()
-	path := statePath(filepath.Join(dir, "cache"), "http://h/v1", "/a/b")
+	path := statePath(filepath.Join(dir, "cache"), "http://h/v1\x00/a/b")
 	if st, err := loadState(path); st != nil || err != nil {
 		t.Fatalf("no state: got %v, %v", st, err)
 	}
-	want := &uploadState{Version: stateVersion, BaseURL: "http://h/v1", Path: "/a/b", Size: 10, ModTime: 7,
-		UploadID: "upload_x", ExpiresAt: 99, PartSize: 4, Purpose: "user_data", Parts: []string{"part_a", "", "part_c"}}
+	want := &state{Version: stateVersion, Key: "http://h/v1\x00/a/b", Size: 10, ModTime: 7,
+		UploadID: "upload_x", ExpiresAt: 99, PartSize: 4, Purpose: "batch", Parts: []string{"part_a", "", "part_c"}}
 	if err := want.save(path); err != nil {
 		t.Fatal(err)
 	}
@@ -27,8 +27,8 @@ func TestUploadState_SaveLoad(t *testing.T) {
 	if left, _ := filepath.Glob(filepath.Join(dir, "cache", "*.tmp")); len(left) != 0 {
 		t.Errorf("temp files left: %v", left)
 	}
-	if p2 := statePath(filepath.Join(dir, "cache"), "http://other/v1", "/a/b"); p2 == path {
-		t.Errorf("two servers share a state file")
+	if p2 := statePath(filepath.Join(dir, "cache"), "http://other/v1\x00/a/b"); p2 == path {
+		t.Errorf("two keys share a state file")
 	}
 
 	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
@@ -41,18 +41,18 @@ func TestUploadState_SaveLoad(t *testing.T) {
 
 func TestUploadState_StaleReason(t *testing.T) {
 	now := time.Unix(1000, 0)
-	base := uploadState{Path: "/f", Size: 10, ModTime: 5, UploadID: "upload_x", ExpiresAt: 5000, Purpose: "user_data", Filename: "f", MimeType: "text/plain"}
+	base := state{Key: "/f", Size: 10, ModTime: 5, UploadID: "upload_x", ExpiresAt: 5000, Purpose: "batch", Filename: "f", MimeType: "text/plain"}
 	for _, tc := range []struct {
 		name   string
-		change func(s *uploadState)
+		change func(s *state)
 		want   string
 	}{
-		{"same", func(s *uploadState) {}, ""},
-		{"size", func(s *uploadState) { s.Size = 11 }, "changed since"},
-		{"mtime", func(s *uploadState) { s.ModTime = 6 }, "changed since"},
-		{"purpose", func(s *uploadState) { s.Purpose = "evals" }, "another --purpose"},
-		{"expired", func(s *uploadState) { s.ExpiresAt = 1000 }, "expired at"},
-		{"about to expire", func(s *uploadState) { s.ExpiresAt = 1000 + expiryMargin - 1 }, "expired at"},
+		{"same", func(s *state) {}, ""},
+		{"size", func(s *state) { s.Size = 11 }, "changed since"},
+		{"mtime", func(s *state) { s.ModTime = 6 }, "changed since"},
+		{"purpose", func(s *state) { s.Purpose = "evals" }, "another purpose"},
+		{"expired", func(s *state) { s.ExpiresAt = 1000 }, "expired at"},
+		{"about to expire", func(s *state) { s.ExpiresAt = 1000 + expiryMargin - 1 }, "expired at"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			saved, want := base, base
