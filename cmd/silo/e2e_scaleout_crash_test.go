@@ -40,7 +40,7 @@ type crashWriter struct {
 }
 
 // TestE2E_ScaleOutCrashLoop SIGKILLs a random one of three instances over
-// PostgreSQL and S3 at random moments, 24 times, while four writers make
+// PostgreSQL and S3 at random moments, 20 times, while four writers make
 // Files (in one request, and as uploads of parts through random instances,
 // completed with and without md5) and delete some, retrying what a kill cut
 // off. Then every acknowledged File is there with its bytes, every File
@@ -53,9 +53,11 @@ func TestE2E_ScaleOutCrashLoop(t *testing.T) {
 		t.Skip("starts server processes")
 	}
 	pg, blobs := testPostgres(t), testS3(t)
+	began := time.Now()
 	c := startCluster(t, 3, crashFlags(pg, blobs)...)
+	t.Logf("%v: started", time.Since(began))
 
-	const cycles = 24
+	const cycles = 20
 	stop := make(chan struct{})
 	writers := make([]*crashWriter, 4)
 	var wg sync.WaitGroup
@@ -66,9 +68,10 @@ func TestE2E_ScaleOutCrashLoop(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(99, 13))
 	for range cycles {
-		time.Sleep(time.Duration(100+rng.IntN(500)) * time.Millisecond)
+		time.Sleep(time.Duration(100+rng.IntN(300)) * time.Millisecond)
 		c.restart(rng.IntN(c.size()))
 	}
+	t.Logf("%v: the kill loop ended", time.Since(began))
 	close(stop)
 	wg.Wait()
 
@@ -130,6 +133,7 @@ func TestE2E_ScaleOutCrashLoop(t *testing.T) {
 			t.Errorf("acknowledged file %s is not listed", id)
 		}
 	}
+	t.Logf("%v: verified", time.Since(began))
 	killMidPart(t, c, pg, blobs)
 	n, orphans := waitSwept(t, pg, blobs, 30*time.Second)
 	if orphans == 0 {
@@ -245,8 +249,8 @@ func (w *crashWriter) upload(seq int) error {
 	var pieces [][]byte
 	var data []byte
 	for range 1 + w.rng.IntN(3) {
-		n := 1 + w.rng.IntN(512<<10)
-		if w.rng.IntN(12) == 0 {
+		n := 1 + w.rng.IntN(256<<10)
+		if w.rng.IntN(20) == 0 {
 			n = 9 << 20
 		}
 		p := pseudoRandom(n, w.rng.Uint32())
