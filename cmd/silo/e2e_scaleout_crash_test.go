@@ -223,12 +223,14 @@ func (w *crashWriter) oneFile(seq int) error {
 // deleteOne deletes one of the writer's Files.
 func (w *crashWriter) deleteOne() error {
 	for id := range w.files {
+		tried := false
 		err := w.c.retryCall(w.rng, func(cl *openai.Client) error {
 			_, err := cl.Files.Delete(context.Background(), id)
 			var e *openai.Error
-			if errors.As(err, &e) && e.StatusCode == 404 {
+			if tried && errors.As(err, &e) && e.StatusCode == 404 {
 				return nil // a try whose answer was lost deleted it
 			}
+			tried = true
 			return err
 		})
 		if err != nil {
