@@ -136,7 +136,9 @@ type Completion struct {
 }
 
 // BlobStore keeps bytes under opaque keys. It knows nothing of uploads.
-// Keys are made of [A-Za-z0-9_-] and "/".
+// Keys are made of [A-Za-z0-9_-] and "/". A key is never stored while one
+// that is its parent path is ("a" and "a/b"): S3 servers over a file system
+// (versitygw's posix backend) cannot hold both, and Silo's keys never nest.
 type BlobStore interface {
 	// Put stores the bytes read from r under key, durably, and returns how many
 	// there were. If reading r fails, nothing is stored under key and the error

@@ -60,7 +60,8 @@ func (m *multipart) upload(buf []byte) error {
 		PartNumber:        aws.Int32(num),
 		Body:              bytes.NewReader(buf),
 		ContentLength:     aws.Int64(int64(len(buf))),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+		ContentMD5:        m.s.contentMD5(buf),
+		ChecksumAlgorithm: m.s.checksumAlgorithm(),
 	})
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // bufferPool keeps Put buffers of one size for reuse, so that a busy server
@@ -110,6 +109,7 @@ func (s *Store) putObject(ctx context.Context, key string, data []byte) (int64, 
 		Key:           aws.String(s.objectKey(key)),
 		Body:          bytes.NewReader(data),
 		ContentLength: aws.Int64(int64(len(data))),
+		ContentMD5:    s.contentMD5(data),
 	})
 	if err != nil {
 		if !answered(err) {
@@ -138,7 +138,7 @@ func (s *Store) putMultipart(ctx context.Context, key string, r io.Reader, first
 	created, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
 		Bucket:            aws.String(s.bucket),
 		Key:               aws.String(s.objectKey(key)),
-		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+		ChecksumAlgorithm: s.checksumAlgorithm(),
 	})
 	if err != nil {
 		return 0, translate(ctx, "put", key, err)

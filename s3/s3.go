@@ -60,11 +60,12 @@ type Options struct {
 
 // Store is a silo.BlobStore and silo.BlobLister over a bucket.
 type Store struct {
-	client *s3.Client
-	bucket string
-	prefix string // "" or ending in "/"
-	opts   Options
-	bufs   *bufferPool
+	client   *s3.Client
+	bucket   string
+	prefix   string // "" or ending in "/"
+	checksum string // "" (CRC32) or checksumMD5
+	opts     Options
+	bufs     *bufferPool
 }
 
 var (
@@ -74,10 +75,12 @@ var (
 
 // Open returns the store of the bucket that url names:
 //
-//	s3://BUCKET[/PREFIX][?endpoint=http://HOST:PORT][&region=REGION]
+//	s3://BUCKET[/PREFIX][?endpoint=http://HOST:PORT][&region=REGION][&checksum=md5]
 //
 // With an endpoint (MinIO, Ceph, R2, …) addressing is path-style. Without a
 // region the SDK's (AWS_REGION, the shared config) is used, else us-east-1.
+// Writes carry a CRC32 checksum; checksum=md5 sends Content-MD5 instead, for
+// servers that take no CRC32 checksums.
 // Credentials come from the SDK's usual sources: AWS_ACCESS_KEY_ID and
 // AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), AWS_PROFILE and the shared
 // files. Open fails if the bucket cannot be reached or does not exist.
@@ -125,6 +128,10 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 			o.UsePathStyle = true
 		}
 		o.HTTPClient = httpClient(opts)
+		if loc.checksum == checksumMD5 {
+			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+		}
 		// A ranged GET, or one of an object made by a multipart upload, has
 		// no checksum to validate; the SDK says so on every such GET.
 		o.DisableLogOutputChecksumValidationSkipped = true
@@ -136,7 +143,7 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 			r.RateLimiter = ratelimit.None
 		})
 	})
-	s := &Store{client: client, bucket: loc.bucket, prefix: loc.prefix, opts: opts, bufs: newBufferPool(opts.PartSize)}
+	s := &Store{client: client, bucket: loc.bucket, prefix: loc.prefix, checksum: loc.checksum, opts: opts, bufs: newBufferPool(opts.PartSize)}
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(loc.bucket)}); err != nil {
 		where := "AWS S3"
 		if loc.endpoint != "" {
@@ -153,21 +160,29 @@ func Open(ctx context.Context, rawURL string, opts Options) (*Store, error) {
 // location is what an s3:// URL names.
 type location struct {
 	bucket, prefix, endpoint, region string
+	checksum                         string // "" (CRC32) or checksumMD5
 }
 
-// parseURL parses s3://BUCKET[/PREFIX][?endpoint=…&region=…].
+// parseURL parses s3://BUCKET[/PREFIX][?endpoint=…&region=…&checksum=…].
 func parseURL(raw string) (*location, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
-		return nil, fmt.Errorf("s3: invalid URL %q: expected s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION", raw)
+		return nil, fmt.Errorf("s3: invalid URL %q: expected s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION[&checksum=md5]", raw)
 	}
 	q := u.Query()
 	for k := range q {
-		if k != "endpoint" && k != "region" {
-			return nil, fmt.Errorf("s3: invalid URL %q: unknown parameter %q; expected endpoint and region", raw, k)
+		if k != "endpoint" && k != "region" && k != "checksum" {
+			return nil, fmt.Errorf("s3: invalid URL %q: unknown parameter %q; expected endpoint, region and checksum", raw, k)
 		}
 	}
-	loc := &location{bucket: u.Host, endpoint: q.Get("endpoint"), region: q.Get("region")}
+	loc := &location{bucket: u.Host, endpoint: q.Get("endpoint"), region: q.Get("region"), checksum: q.Get("checksum")}
+	switch loc.checksum {
+	case checksumCRC32:
+		loc.checksum = "" // the default
+	case "", checksumMD5:
+	default:
+		return nil, fmt.Errorf("s3: invalid checksum %q: expected crc32 (the default) or md5", loc.checksum)
+	}
 	if p := strings.Trim(u.Path, "/"); p != "" {
 		loc.prefix = p + "/"
 	}

@@ -133,13 +133,15 @@ func TestParseURL(t *testing.T) {
 		{"s3://b/p/q/?region=eu-west-1", location{bucket: "b", prefix: "p/q/", region: "eu-west-1"}},
 		{"s3://b/p?endpoint=http://127.0.0.1:9000&region=us-east-1",
 			location{bucket: "b", prefix: "p/", endpoint: "http://127.0.0.1:9000", region: "us-east-1"}},
+		{"s3://b?checksum=md5", location{bucket: "b", checksum: "md5"}},
+		{"s3://b?checksum=crc32", location{bucket: "b"}},
 	} {
 		got, err := parseURL(tc.url)
 		if err != nil || *got != tc.want {
 			t.Errorf("parseURL(%q) = %+v, %v; want %+v", tc.url, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{"", "s3:/b", "http://b/p", "s3:///p", "s3://b/p?endpoint=127.0.0.1:9000", "s3://b?bucket=x"} {
+	for _, bad := range []string{"", "s3:/b", "http://b/p", "s3:///p", "s3://b/p?endpoint=127.0.0.1:9000", "s3://b?bucket=x", "s3://b?checksum=sha1"} {
 		if _, err := parseURL(bad); err == nil {
 			t.Errorf("parseURL(%q): got no error, want one", bad)
 		}

@@ -12,9 +12,18 @@ import (
 
 // losingMeta runs beforeListParts once, just before the store lists an
 // upload's parts: the moment another request (or instance) can win a race.
+// With getFails, GetUpload fails as a database that cannot be reached.
 type losingMeta struct {
 	*inmem.MetaStore
 	beforeListParts func()
+	getFails        bool
+}
+
+func (m *losingMeta) GetUpload(ctx context.Context, project, uploadID string) (*silo.Upload, error) {
+	if m.getFails {
+		return nil, silo.Errorf(silo.EUNAVAILABLE, "", "The database is unavailable.")
+	}
+	return m.MetaStore.GetUpload(ctx, project, uploadID)
 }
 
 func (m *losingMeta) ListParts(ctx context.Context, project, uploadID string) ([]*silo.Part, error) {
@@ -73,5 +82,19 @@ func TestUploadService_CompleteLosesRace(t *testing.T) {
 		}
 		_, err := svc.CompleteUpload(ctx, u.ID, ids, "")
 		wantCode(t, err, silo.EUPLOADCANCELLED, "")
+	})
+	// Found by the linearizability test (cmd/silo): a complete that lost
+	// the race while the database went away answered part_not_found, a
+	// definite "no" to a client whose parts had just made a File.
+	t.Run("to a complete, the database lost", func(t *testing.T) {
+		svc, meta, ctx, u, ids := setup(t)
+		meta.beforeListParts = func() {
+			if _, err := svc.CompleteUpload(ctx, u.ID, ids, ""); err != nil {
+				t.Errorf("winning complete: %v", err)
+			}
+			meta.getFails = true
+		}
+		_, err := svc.CompleteUpload(ctx, u.ID, ids, "")
+		wantCode(t, err, silo.EUNAVAILABLE, "")
 	})
 }

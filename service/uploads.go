@@ -187,11 +187,12 @@ func settledCompletion(u *silo.Upload, partIDs []string, md5 string, now time.Ti
 // raced returns the answer to a complete that failed with err while checking
 // the parts of u, read pending: if u has left pending meanwhile (another
 // completion or a cancellation, perhaps through another instance, dropped its
-// parts), the answer is the one for u's new status, not err.
+// parts), the answer is the one for u's new status, not err. If u cannot be
+// read again, err cannot be trusted either: the answer is the read's error.
 func (s *Service) raced(ctx context.Context, u *silo.Upload, partIDs []string, md5 string, err error) (*silo.Upload, error) {
 	again, gerr := s.meta.GetUpload(ctx, u.Project, u.ID)
 	if gerr != nil {
-		return nil, err
+		return nil, notFound(gerr, "upload_id", "upload", u.ID)
 	}
 	if done, settled, serr := settledCompletion(again, partIDs, md5, s.now()); settled {
 		return done, serr

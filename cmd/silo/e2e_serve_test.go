@@ -82,6 +82,7 @@ func TestServe_GracefulShutdown(t *testing.T) {
 func TestServe_RefusesBadDurations(t *testing.T) {
 	for _, args := range [][]string{
 		{"--reap-interval", "0s"}, {"--upload-ttl", "-1s"}, {"--garbage-grace", "-1m"},
+		{"--sweep-interval", "0s"}, {"--orphan-grace", "-1m"},
 	} {
 		err := run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, args...),
 			func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)

@@ -28,6 +28,8 @@ type serveConfig struct {
 	apiKeysFile  string
 	reapInterval time.Duration
 	garbageGrace time.Duration
+	sweepEvery   time.Duration
+	orphanGrace  time.Duration
 	md5OnArrival bool
 	shutdownWait time.Duration
 	debugAddr    string
@@ -86,6 +88,8 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.DurationVar(&c.uploadTTL, "upload-ttl", silo.DefaultUploadTTL, "how long an upload stays pending before it expires")
 	f.StringVar(&c.apiKeysFile, "api-keys-file", "", "file of API keys, one key[=project] or sha256:<hex>[=project] (silo keys hash) per line; read again on SIGHUP")
 	f.DurationVar(&c.reapInterval, "reap-interval", service.DefaultReapInterval, "how often expired uploads, expired files and garbage are cleaned up")
+	f.DurationVar(&c.sweepEvery, "sweep-interval", service.DefaultSweepInterval, "how often bytes that no record names (left by a crash) and unfinished S3 multipart uploads are looked for and removed")
+	f.DurationVar(&c.orphanGrace, "orphan-grace", service.DefaultOrphanGrace, "how old such bytes must be before the periodic sweep removes them: longer than any part takes to arrive, since another instance may be writing them")
 	f.BoolVar(&c.md5OnArrival, "md5-on-arrival", true, "hash parts as they arrive, so that a complete with md5 and the parts in upload order finds the digest ready (about 1 CPU s per GiB ingested)")
 	f.DurationVar(&c.garbageGrace, "garbage-grace", 10*time.Minute, "how long the bytes of a deleted or expired file (and of dropped parts) are kept, so that downloads under way finish")
 	f.DurationVar(&c.shutdownWait, "shutdown-wait", 30*time.Second, "how long a shutdown waits for requests in flight")
@@ -123,6 +127,8 @@ func (c serveConfig) check() error {
 		{"--upload-ttl", c.uploadTTL, true},
 		{"--reap-interval", c.reapInterval, true},
 		{"--garbage-grace", c.garbageGrace, false},
+		{"--sweep-interval", c.sweepEvery, true},
+		{"--orphan-grace", c.orphanGrace, true},
 		{"--shutdown-wait", c.shutdownWait, false},
 		{"--drain-delay", c.drainDelay, false},
 		{"--stall-timeout", c.stallTimeout, true},
@@ -193,7 +199,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	defer st.close()
 	scfg := service.Config{
 		UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, NoArrivalMD5: !c.md5OnArrival, Quota: c.quota,
-		ReapInterval: c.reapInterval, SharedStores: st.shared, Logger: log,
+		ReapInterval: c.reapInterval, SweepInterval: c.sweepEvery, OrphanGrace: c.orphanGrace, SharedStores: st.shared, Logger: log,
 	}
 	meta, blobs := st.meta, st.blobs
 	var m *metrics.Metrics
