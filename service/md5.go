@@ -24,9 +24,10 @@ import (
 // usable chain (on another instance, after a restart, or with the parts in
 // another order) makes one sequential pass over the bytes it lacks.
 type chains struct {
-	off bool // Config.NoArrivalMD5: no chains, every md5 complete reads the bytes
-	mu  sync.Mutex
-	m   map[string]*chain
+	off      bool // Config.NoArrivalMD5: no chains, every md5 complete reads the bytes
+	readBack bool // parts that overtook the chain are read back (not Config.NoMD5ReadBack)
+	mu       sync.Mutex
+	m        map[string]*chain
 }
 
 // chain is the running digest of one Upload's parts.
@@ -63,7 +64,9 @@ func (ih *inlineHash) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func newChains(off bool) *chains { return &chains{off: off, m: make(map[string]*chain)} }
+func newChains(off, readBack bool) *chains {
+	return &chains{off: off, readBack: readBack, m: make(map[string]*chain)}
+}
 
 func (cs *chains) get(u *silo.Upload, create bool) *chain {
 	cs.mu.Lock()
@@ -238,8 +241,13 @@ func (c *chain) next() *silo.Part {
 	return head
 }
 
-// advance starts a worker that hashes ready parts in order, unless one runs.
+// advance starts a worker that hashes ready parts in order, unless one runs
+// or parts are not read back (then the chain ends at the first ready part:
+// no part after it is next in the chain either).
 func (c *chain) advance(s *Service) {
+	if !s.md5.readBack {
+		return
+	}
 	c.mu.Lock()
 	if c.busy || c.next() == nil {
 		c.mu.Unlock()

@@ -380,3 +380,59 @@ func TestMD5_CrashBetweenWriteAndHash(t *testing.T) {
 		obs.want(t, 0, 1000, 0)
 	})
 }
+
+// TestMD5_InlineOnly: with NoMD5ReadBack, a part that overtook the chain is
+// never read back; the chain ends before it, and a complete with md5 reads
+// from there, with the right digest.
+func TestMD5_InlineOnly(t *testing.T) {
+	blobs := inmem.NewBlobStore()
+	f := newFixtureOn(t, blobs)
+	obs := &md5Bytes{}
+	f.svc = service.New(f.meta, blobs, service.Config{Now: f.clock.Now, NewID: (&ids{}).New, Observer: obs, NoMD5ReadBack: true})
+	t.Cleanup(func() { f.svc.Close() })
+	a, b, c := randBytes(4000, 1), randBytes(3000, 2), randBytes(2000, 3)
+	u := f.upload(t, 9000)
+	ga := newGatedReader(a)
+	resA := f.addPartAsync(u.ID, ga)
+	<-ga.half
+	f.clock.Add(time.Millisecond)
+	pb := f.part(t, u.ID, b) // overtakes a
+	close(ga.open)
+	ra := <-resA
+	if ra.err != nil {
+		t.Fatalf("AddPart a: %v", ra.err)
+	}
+	f.clock.Add(time.Millisecond)
+	pc := f.part(t, u.ID, c) // after the chain's end: not hashed either
+	if _, err := f.svc.CompleteUpload(f.ctx, u.ID, []string{ra.p.ID, pb.ID, pc.ID}, md5hex(slices.Concat(a, b, c))); err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	obs.want(t, 4000, 0, 5000)
+}
+
+func TestConfig_SetMD5OnArrival(t *testing.T) {
+	for _, tc := range []struct {
+		mode              string
+		remote            bool
+		noArrival, noBack bool
+	}{
+		{"auto", false, false, false},
+		{"auto", true, false, true},
+		{"on", true, false, false},
+		{"true", false, false, false},
+		{"inline", false, false, true},
+		{"off", false, true, true},
+		{"false", true, true, true},
+	} {
+		var c service.Config
+		if err := c.SetMD5OnArrival(tc.mode, tc.remote); err != nil {
+			t.Fatalf("%s: %v", tc.mode, err)
+		}
+		if c.NoArrivalMD5 != tc.noArrival || c.NoMD5ReadBack != tc.noBack {
+			t.Errorf("%s (remote %v): NoArrivalMD5 %v, NoMD5ReadBack %v; want %v, %v", tc.mode, tc.remote, c.NoArrivalMD5, c.NoMD5ReadBack, tc.noArrival, tc.noBack)
+		}
+	}
+	if err := new(service.Config).SetMD5OnArrival("sometimes", false); err == nil {
+		t.Error("an unknown mode was taken")
+	}
+}
