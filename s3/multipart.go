@@ -61,7 +61,7 @@ func (m *multipart) upload(buf []byte) error {
 		Body:              bytes.NewReader(buf),
 		ContentLength:     aws.Int64(int64(len(buf))),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-	})
+	}, unsignedPayload)
 	if err != nil {
 		return err
 	}

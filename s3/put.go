@@ -106,11 +106,12 @@ func (s *Store) putObject(ctx context.Context, key string, data []byte) (int64, 
 		return 0, err
 	}
 	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(s.bucket),
-		Key:           aws.String(s.objectKey(key)),
-		Body:          bytes.NewReader(data),
-		ContentLength: aws.Int64(int64(len(data))),
-	})
+		Bucket:            aws.String(s.bucket),
+		Key:               aws.String(s.objectKey(key)),
+		Body:              bytes.NewReader(data),
+		ContentLength:     aws.Int64(int64(len(data))),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+	}, unsignedPayload)
 	if err != nil {
 		if !answered(err) {
 			// Cut off before the answer, the object may have been made.

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
@@ -189,7 +190,20 @@ func httpClient(opts Options) *awshttp.BuildableClient {
 			t.ResponseHeaderTimeout = opts.ResponseTimeout
 			t.MaxIdleConns = 256
 			t.MaxIdleConnsPerHost = 64
+			// Parts go out and blobs come in by the megabyte: large
+			// buffers make few system calls per byte.
+			t.WriteBufferSize = 256 << 10
+			t.ReadBufferSize = 256 << 10
 		})
+}
+
+// unsignedPayload leaves a request's body out of its signature: the SDK
+// otherwise hashes every byte of a part with SHA-256 over plain HTTP (over
+// HTTPS it already does not), and the store pays a second pass for it. The
+// body's integrity is still checked by the store, by the CRC32 checksum the
+// request carries (ChecksumAlgorithm) — the SDK computes that in one fast pass.
+func unsignedPayload(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 }
 
 // Close releases nothing: the store holds no resource but idle connections.
