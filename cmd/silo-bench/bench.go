@@ -79,7 +79,11 @@ func newBench(ctx context.Context, cfg *config, log io.Writer) (*bench, error) {
 			return nil, err
 		}
 	}
-	if b.silo, err = startSilo(ctx, b.siloBin, filepath.Join(dir, "silo"), cfg.be.siloArgs("main")...); err != nil {
+	mainArgs := cfg.be.siloArgs("main")
+	if cfg.md5Mode != "" {
+		mainArgs = append(mainArgs, "--md5-on-arrival="+cfg.md5Mode)
+	}
+	if b.silo, err = startSilo(ctx, b.siloBin, filepath.Join(dir, "silo"), mainArgs...); err != nil {
 		b.close()
 		return nil, err
 	}

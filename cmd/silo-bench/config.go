@@ -37,9 +37,10 @@ type config struct {
 	keep        bool
 	sinkPlain   bool
 	be          backend
-	minioPID    int  // a MinIO process whose CPU time is reported, or 0
-	manyParts   int  // parts of the upload of the many-parts complete
-	markdown    bool // write the table as markdown
+	minioPID    int    // a MinIO process whose CPU time is reported, or 0
+	manyParts   int    // parts of the upload of the many-parts complete
+	markdown    bool   // write the table as markdown
+	md5Mode     string // --md5-on-arrival of the main silo, "" for its default
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -72,6 +73,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.minioPID, "minio-pid", 0, "PID of the MinIO behind --blobs, to report its CPU time per GiB too")
 	fs.IntVar(&c.manyParts, "many-parts", 10000, "parts (of one byte, seeded straight through the metadata store) of the upload completed without md5 in the manyparts phase")
 	fs.BoolVar(&c.markdown, "markdown", false, "write the table as markdown")
+	fs.StringVar(&c.md5Mode, "md5-on-arrival", "", "--md5-on-arrival of the main silo (default: silo's own default); the second silo always runs with off")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -151,6 +153,7 @@ func (c *config) summary() map[string]string {
 		"files":       strconv.Itoa(c.files),
 		"sink_writes": map[bool]string{false: "1MiB", true: "io.Copy"}[c.sinkPlain],
 		"backend":     c.be.name(),
+		"md5_mode":    c.md5Mode,
 		"command":     strings.Join(os.Args, " "),
 	}
 }
