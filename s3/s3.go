@@ -30,6 +30,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/silo-dev/silo"
 )
 
@@ -203,7 +204,16 @@ func httpClient(opts Options) *awshttp.BuildableClient {
 // body's integrity is still checked by the store, by the CRC32 checksum the
 // request carries (ChecksumAlgorithm) — the SDK computes that in one fast pass.
 func unsignedPayload(o *s3.Options) {
-	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware, markUnsigned)
+}
+
+// markUnsigned says so before the checksum middleware runs, which otherwise
+// computes the SHA-256 in the same pass as the CRC32.
+func markUnsigned(st *middleware.Stack) error {
+	return st.Build.Add(middleware.BuildMiddlewareFunc("SiloUnsignedPayload",
+		func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+			return next.HandleBuild(v4.SetPayloadHash(ctx, "UNSIGNED-PAYLOAD"), in)
+		}), middleware.After)
 }
 
 // Close releases nothing: the store holds no resource but idle connections.
