@@ -49,29 +49,19 @@ type chain struct {
 // request, continuing the chain's state as it was when the part started. Its
 // result joins the chain only if, once the part is stored and recorded, the
 // chain is still where it was then and the bytes hashed are the bytes stored.
-// The hashing runs beside the request (see inline.go).
 type inlineHash struct {
 	c    *chain
 	base int // len(c.ids) when the part started
 	h    hash.Hash
 	n    int64
 	r    io.Reader
-	pipe *hashPipe
 }
 
 func (ih *inlineHash) Read(p []byte) (int, error) {
 	n, err := ih.r.Read(p)
-	ih.pipe.write(p[:n])
+	ih.h.Write(p[:n])
 	ih.n += int64(n)
 	return n, err
-}
-
-// finish waits until every byte read is hashed; the Read calls are over.
-func (ih *inlineHash) finish() {
-	if ih != nil && ih.pipe != nil {
-		ih.pipe.close()
-		ih.pipe = nil
-	}
 }
 
 func newChains(off, readBack bool) *chains {
@@ -145,14 +135,12 @@ func (cs *chains) started(u *silo.Upload, p *silo.Part) *inlineHash {
 	return ih
 }
 
-// reader returns data read through ih, or data itself if ih is nil. The
-// caller calls finish once it has stopped reading.
+// reader returns data read through ih, or data itself if ih is nil.
 func (ih *inlineHash) reader(data io.Reader) io.Reader {
 	if ih == nil {
 		return data
 	}
 	ih.r = data
-	ih.pipe = newHashPipe(ih.h)
 	return ih
 }
 

@@ -78,7 +78,6 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 	ih := s.md5.started(u, p)
 	tooLarge := silo.Errorf(silo.EPARTTOOLARGE, "data", "A part takes at most %d bytes (64 MiB); this one is larger. Split the file into smaller parts.", silo.MaxPartBytes)
 	n, err := s.blobs.Put(ctx, p.BlobKey, ih.reader(&limitReader{r: data, n: silo.MaxPartBytes, err: tooLarge}))
-	ih.finish()
 	if err != nil {
 		s.md5.failed(s, u, p, ih)
 		return nil, err
