@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/silo-dev/silo"
@@ -61,29 +60,13 @@ func insertFile(tx *sql.Tx, f *silo.File) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Many rows per statement: a File of 10,000 parts is 20 statements, not
-	// 10,000 (each of which SQLite would prepare anew).
-	for start := 0; start < len(f.Blobs); start += blobRowsPerInsert {
-		chunk := f.Blobs[start:min(start+blobRowsPerInsert, len(f.Blobs))]
-		args := make([]any, 0, 4*len(chunk))
-		for i, b := range chunk {
-			args = append(args, seq, start+i, b.Key, b.Size)
-		}
-		if _, err := tx.Exec(insertBlobRows(len(chunk)), args...); err != nil {
+	for i, b := range f.Blobs {
+		if _, err := tx.Exec(`INSERT INTO file_blobs (file_seq, idx, key, size) VALUES (?, ?, ?, ?)`,
+			seq, i, b.Key, b.Size); err != nil {
 			return 0, err
 		}
 	}
 	return seq, nil
-}
-
-// blobRowsPerInsert is how many file_blobs rows one INSERT makes: 4 arguments
-// each, well within SQLite's 32,766.
-const blobRowsPerInsert = 500
-
-// insertBlobRows is the INSERT of n file_blobs rows.
-func insertBlobRows(n int) string {
-	return "INSERT INTO file_blobs (file_seq, idx, key, size) VALUES " +
-		strings.Repeat("(?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?)"
 }
 
 // deleteFile makes the file a tombstone, takes it off its project's usage and
