@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/openai/openai-go/v3"
+
+	"github.com/silo-dev/silo"
 )
 
 // listResult is the latency of a page of 100 files with --files stored.
@@ -58,13 +60,17 @@ func (b *bench) list(ctx context.Context, rep *report) error {
 		// process while silo runs (SQLite in WAL mode and PostgreSQL both
 		// take a second writer).
 		b.logf("recording %d files of 1 byte straight through the metadata store", missing)
-		meta, err := b.cfg.be.openMeta(ctx, "list", data)
-		if err != nil {
-			return err
-		}
 		start := time.Now()
-		err = seedFiles(ctx, meta, missing, func(done int) { b.logf("recorded %d files", done) })
-		meta.Close()
+		if b.cfg.be.db != "" {
+			err = b.cfg.be.seedFilesPG(ctx, "list", missing)
+		} else {
+			var meta silo.MetaStore
+			if meta, err = b.cfg.be.openMeta(ctx, "list", data); err != nil {
+				return err
+			}
+			err = seedFiles(ctx, meta, missing, func(done int) { b.logf("recorded %d files", done) })
+			meta.Close()
+		}
 		if err != nil {
 			return fmt.Errorf("seeding: %w", err)
 		}
