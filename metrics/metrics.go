@@ -109,8 +109,8 @@ func New(opts Options) *Metrics {
 	m.claimed = f.counter("silo_garbage_claimed_total",
 		"Blobs the reaper took off the garbage queue to delete; those whose delete failed are claimed again later.")
 	m.md5 = f.counterVec("silo_md5_hashed_bytes_total",
-		"Bytes hashed for md5, by when: arrival (as parts arrive), complete (read again by a complete with md5).", "when")
-	for _, w := range []string{"arrival", "complete"} {
+		"Bytes hashed for md5, by when: arrival (inline, as parts arrive), read_back (parts that arrived before the md5 chain reached them, read back from the blob store), complete (read again by a complete with md5).", "when")
+	for _, w := range []string{"arrival", "read_back", "complete"} {
 		m.md5.WithLabelValues(w)
 	}
 	m.storeTime = f.histogramVec("silo_store_operation_duration_seconds",

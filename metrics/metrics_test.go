@@ -215,9 +215,10 @@ func TestObserve(t *testing.T) {
 		`silo_blobs_deleted_total{source="reaper"}`:  1,
 		`silo_reaper_last_success_timestamp_seconds`: float64(now.Unix()),
 	})
-	// Every byte was hashed once: as it arrived, or by the complete.
+	// Every byte was hashed once: as it arrived, read back by the chain, or
+	// by the complete.
 	got := exposition(t, m)
-	if h := got[`silo_md5_hashed_bytes_total{when="arrival"}`] + got[`silo_md5_hashed_bytes_total{when="complete"}`]; h != float64(len(data)) {
+	if h := got[`silo_md5_hashed_bytes_total{when="arrival"}`] + got[`silo_md5_hashed_bytes_total{when="read_back"}`] + got[`silo_md5_hashed_bytes_total{when="complete"}`]; h != float64(len(data)) {
 		t.Errorf("md5 hashed %v bytes, want %d", h, len(data))
 	}
 	if _, err := svc.SweepOrphans(context.Background(), now); err != nil {

@@ -86,6 +86,8 @@ func (m *Metrics) Observe(e service.Event) {
 		m.claimed.Add(n)
 	case service.MD5OnArrival:
 		m.md5.WithLabelValues("arrival").Add(float64(e.Bytes))
+	case service.MD5ReadBack:
+		m.md5.WithLabelValues("read_back").Add(float64(e.Bytes))
 	case service.MD5OnComplete:
 		m.md5.WithLabelValues("complete").Add(float64(e.Bytes))
 	}

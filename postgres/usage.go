@@ -2,56 +2,72 @@ package postgres
 
 import (
 	"context"
-	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/silo-dev/silo"
 )
 
-// A project's row of project_usage is the last row a transaction locks (after
-// the Upload's row, the files' rows and the project's files advisory lock),
-// and a transaction that changes several projects' rows locks them in project
-// order, so that two transactions never wait for each other in a circle.
+// A project's rows of project_usage are the last rows a transaction locks
+// (after the Upload's row, the files' rows and the project's files advisory
+// lock), and a transaction that changes several projects' rows locks them in
+// project order, so that two transactions never wait for each other in a
+// circle.
+//
+// A project's usage is the sum of its rows (shards, migration 0004). A change
+// that raises no count its quota limits goes to one shard picked at random:
+// it needs no check, and concurrent creates of one project then rarely wait
+// for each other's commit. A change that raises a limited count first locks
+// shard 0, which every such change does (so they take turns), then every
+// shard of the project, and checks their sum: its own statement sees every
+// change committed before it, and a change to another shard still under way
+// is one no quota limits, which it waits for.
 
-// takeUsage adds d to the project's usage, in the one statement that checks
-// it against the quota: a count that d raises must stay within its limit (a
-// limit of 0 is none), a count d lowers is not checked. The statement locks
-// the row whether or not it changes it, so when it refuses, the usage read
-// next in the same transaction is the one it checked.
-const takeUsage = `
-	INSERT INTO project_usage AS u (project, bytes, files, pending_uploads)
-	SELECT $1::text, $2::bigint, $3::bigint, $4::bigint
-	WHERE ($2 <= 0 OR $5::bigint = 0 OR $2 <= $5)
-		AND ($3 <= 0 OR $6::bigint = 0 OR $3 <= $6)
-		AND ($4 <= 0 OR $7::bigint = 0 OR $4 <= $7)
-	ON CONFLICT (project) DO UPDATE
+// usageShards is how many rows a project's usage is spread over.
+const usageShards = 16
+
+// addUsage adds to one shard of a project's usage, making it if need be.
+const addUsage = `
+	INSERT INTO project_usage AS u (project, shard, bytes, files, pending_uploads)
+	VALUES ($1::text, $2::int, $3::bigint, $4::bigint, $5::bigint)
+	ON CONFLICT (project, shard) DO UPDATE
 	SET bytes = u.bytes + excluded.bytes, files = u.files + excluded.files,
-		pending_uploads = u.pending_uploads + excluded.pending_uploads
-	WHERE ($2 <= 0 OR $5 = 0 OR u.bytes + $2 <= $5)
-		AND ($3 <= 0 OR $6 = 0 OR u.files + $3 <= $6)
-		AND ($4 <= 0 OR $7 = 0 OR u.pending_uploads + $4 <= $7)`
+		pending_uploads = u.pending_uploads + excluded.pending_uploads`
 
 // take adds d to the usage of project if the project stays within q, and
 // returns the error of q.Check otherwise, which the caller returns so that
 // its transaction rolls back.
 func take(ctx context.Context, tx pgx.Tx, project string, d silo.Usage, q silo.Quota) error {
-	tag, err := tx.Exec(ctx, takeUsage, project, d.Bytes, d.Files, d.PendingUploads, q.Bytes, q.Files, q.PendingUploads)
-	if err != nil || tag.RowsAffected() == 1 {
+	if !limits(d, q) {
+		_, err := tx.Exec(ctx, addUsage, project, rand.IntN(usageShards), d.Bytes, d.Files, d.PendingUploads)
 		return err
 	}
-	used, err := loadUsage(ctx, tx, project)
-	if err != nil {
+	// Lock shard 0 (made if need be), then every shard, and check the sum.
+	if _, err := tx.Exec(ctx, addUsage, project, 0, 0, 0, 0); err != nil {
+		return err
+	}
+	var used silo.Usage
+	if err := tx.QueryRow(ctx, `
+		SELECT coalesce(sum(bytes), 0)::bigint, coalesce(sum(files), 0)::bigint, coalesce(sum(pending_uploads), 0)::bigint
+		FROM (SELECT bytes, files, pending_uploads FROM project_usage WHERE project = $1 ORDER BY shard FOR UPDATE) AS s`,
+		project).Scan(&used.Bytes, &used.Files, &used.PendingUploads); err != nil {
 		return err
 	}
 	if err := q.Check(used, d); err != nil {
 		return err
 	}
-	return fmt.Errorf("project %s: usage %+v refused %+v under %+v, which fits", project, used, d, q)
+	_, err := tx.Exec(ctx, addUsage, project, 0, d.Bytes, d.Files, d.PendingUploads)
+	return err
 }
 
-// release adds the (negative) changes to their projects' usage, locking the
-// rows in project order.
+// limits reports whether d raises a count that q limits.
+func limits(d silo.Usage, q silo.Quota) bool {
+	return d.Bytes > 0 && q.Bytes > 0 || d.Files > 0 && q.Files > 0 || d.PendingUploads > 0 && q.PendingUploads > 0
+}
+
+// release adds the (negative) changes to their projects' usage, each to one
+// shard, in project order.
 func release(ctx context.Context, tx pgx.Tx, changes map[string]silo.Usage) error {
 	projects := make([]string, 0, len(changes))
 	for p := range changes {
@@ -60,9 +76,7 @@ func release(ctx context.Context, tx pgx.Tx, changes map[string]silo.Usage) erro
 	slices.Sort(projects)
 	for _, p := range projects {
 		d := changes[p]
-		if _, err := tx.Exec(ctx, `
-			UPDATE project_usage SET bytes = bytes + $2, files = files + $3, pending_uploads = pending_uploads + $4
-			WHERE project = $1`, p, d.Bytes, d.Files, d.PendingUploads); err != nil {
+		if _, err := tx.Exec(ctx, addUsage, p, rand.IntN(usageShards), d.Bytes, d.Files, d.PendingUploads); err != nil {
 			return err
 		}
 	}

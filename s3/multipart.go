@@ -62,7 +62,7 @@ func (m *multipart) upload(buf []byte) error {
 		ContentLength:     aws.Int64(int64(len(buf))),
 		ContentMD5:        m.s.contentMD5(buf),
 		ChecksumAlgorithm: m.s.checksumAlgorithm(),
-	})
+	}, unsignedPayload)
 	if err != nil {
 		return err
 	}

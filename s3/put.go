@@ -105,12 +105,13 @@ func (s *Store) putObject(ctx context.Context, key string, data []byte) (int64, 
 		return 0, err
 	}
 	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(s.bucket),
-		Key:           aws.String(s.objectKey(key)),
-		Body:          bytes.NewReader(data),
-		ContentLength: aws.Int64(int64(len(data))),
-		ContentMD5:    s.contentMD5(data),
-	})
+		Bucket:            aws.String(s.bucket),
+		Key:               aws.String(s.objectKey(key)),
+		Body:              bytes.NewReader(data),
+		ContentLength:     aws.Int64(int64(len(data))),
+		ContentMD5:        s.contentMD5(data),
+		ChecksumAlgorithm: s.checksumAlgorithm(),
+	}, unsignedPayload)
 	if err != nil {
 		if !answered(err) {
 			// Cut off before the answer, the object may have been made.

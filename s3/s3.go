@@ -25,10 +25,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/silo-dev/silo"
 )
 
@@ -204,7 +206,30 @@ func httpClient(opts Options) *awshttp.BuildableClient {
 			t.ResponseHeaderTimeout = opts.ResponseTimeout
 			t.MaxIdleConns = 256
 			t.MaxIdleConnsPerHost = 64
+			// Parts go out and blobs come in by the megabyte: large
+			// buffers make few system calls per byte.
+			t.WriteBufferSize = 256 << 10
+			t.ReadBufferSize = 256 << 10
 		})
+}
+
+// unsignedPayload leaves a request's body out of its signature: the SDK
+// otherwise hashes every byte of a part with SHA-256 over plain HTTP (over
+// HTTPS it already does not), and the store pays a second pass for it. The
+// body's integrity is still checked by the S3 server, by the checksum the
+// request carries: CRC32 (ChecksumAlgorithm, which the SDK computes in one
+// fast pass) or, with checksum=md5, Content-MD5.
+func unsignedPayload(o *s3.Options) {
+	o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware, markUnsigned)
+}
+
+// markUnsigned says so before the checksum middleware runs, which otherwise
+// computes the SHA-256 in the same pass as the CRC32.
+func markUnsigned(st *middleware.Stack) error {
+	return st.Build.Add(middleware.BuildMiddlewareFunc("SiloUnsignedPayload",
+		func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+			return next.HandleBuild(v4.SetPayloadHash(ctx, "UNSIGNED-PAYLOAD"), in)
+		}), middleware.After)
 }
 
 // Close releases nothing: the store holds no resource but idle connections.

@@ -15,14 +15,19 @@ import (
 
 // chains hash each pending Upload's parts as they arrive, chained in the order
 // the parts were started, so that a complete with md5 and the parts listed in
-// that order finds the digest ready instead of reading every byte again. The
-// chains live in this process only; a complete that finds no usable chain (on
-// another instance, after a restart, or with the parts in another order) makes
-// one sequential pass over the bytes it lacks.
+// that order finds the digest ready instead of reading every byte again. A
+// part that is next in its chain when it starts (the parts started before it
+// are hashed) is hashed inline, as its bytes stream into the blob store; a
+// part that overtook the chain (it started while an earlier one was still
+// arriving or being hashed) is read back from the blob store once the chain
+// reaches it. The chains live in this process only; a complete that finds no
+// usable chain (on another instance, after a restart, or with the parts in
+// another order) makes one sequential pass over the bytes it lacks.
 type chains struct {
-	off bool // Config.NoArrivalMD5: no chains, every md5 complete reads the bytes
-	mu  sync.Mutex
-	m   map[string]*chain
+	off      bool // Config.NoArrivalMD5: no chains, every md5 complete reads the bytes
+	readBack bool // parts that overtook the chain are read back (not Config.NoMD5ReadBack)
+	mu       sync.Mutex
+	m        map[string]*chain
 }
 
 // chain is the running digest of one Upload's parts.
@@ -35,11 +40,33 @@ type chain struct {
 	ids      []string              // hashed parts, in chain order
 	states   [][]byte              // states[i]: the md5 state after ids[:i+1]
 	h        hash.Hash
-	busy     bool
+	busy     bool // a worker is reading ready parts back to hash them
 	broken   bool
+	inline   *inlineHash // the part being hashed as it arrives, if any
 }
 
-func newChains(off bool) *chains { return &chains{off: off, m: make(map[string]*chain)} }
+// inlineHash hashes one part's bytes as the blob store reads them from the
+// request, continuing the chain's state as it was when the part started. Its
+// result joins the chain only if, once the part is stored and recorded, the
+// chain is still where it was then and the bytes hashed are the bytes stored.
+type inlineHash struct {
+	c    *chain
+	base int // len(c.ids) when the part started
+	h    hash.Hash
+	n    int64
+	r    io.Reader
+}
+
+func (ih *inlineHash) Read(p []byte) (int, error) {
+	n, err := ih.r.Read(p)
+	ih.h.Write(p[:n])
+	ih.n += int64(n)
+	return n, err
+}
+
+func newChains(off, readBack bool) *chains {
+	return &chains{off: off, readBack: readBack, m: make(map[string]*chain)}
+}
 
 func (cs *chains) get(u *silo.Upload, create bool) *chain {
 	cs.mu.Lock()
@@ -78,39 +105,109 @@ func (cs *chains) prune(now int64) {
 	}
 }
 
-// started notes that p began arriving: no later part is hashed before it.
-func (cs *chains) started(u *silo.Upload, p *silo.Part) {
+// started notes that p began arriving: no later part is hashed before it. If
+// p is next in the chain, it returns an inlineHash for p's bytes to be read
+// through (see added); else nil, and p will be read back once stored.
+func (cs *chains) started(u *silo.Upload, p *silo.Part) *inlineHash {
 	if cs.off {
-		return
+		return nil
 	}
 	c := cs.get(u, true)
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := !c.broken && !c.busy && c.inline == nil && len(c.ready) == 0
+	for _, q := range c.inflight {
+		if partOrder(q, p) < 0 {
+			next = false
+		}
+	}
 	c.inflight[p.ID] = p
-	c.mu.Unlock()
+	if !next {
+		return nil
+	}
+	ih := &inlineHash{c: c, base: len(c.ids), h: md5.New()}
+	if ih.base > 0 {
+		if err := ih.h.(encoding.BinaryUnmarshaler).UnmarshalBinary(c.states[ih.base-1]); err != nil {
+			return nil
+		}
+	}
+	c.inline = ih
+	return ih
+}
+
+// reader returns data read through ih, or data itself if ih is nil.
+func (ih *inlineHash) reader(data io.Reader) io.Reader {
+	if ih == nil {
+		return data
+	}
+	ih.r = data
+	return ih
 }
 
 // failed notes that p will not be recorded, and lets the chain go on without it.
-func (cs *chains) failed(s *Service, u *silo.Upload, p *silo.Part) {
-	if c := cs.get(u, false); c != nil {
+func (cs *chains) failed(s *Service, u *silo.Upload, p *silo.Part, ih *inlineHash) {
+	c := cs.get(u, false)
+	if ih != nil {
+		c = ih.c
+	}
+	if c != nil {
 		c.mu.Lock()
 		delete(c.inflight, p.ID)
+		if ih != nil && c.inline == ih {
+			c.inline = nil
+		}
 		c.mu.Unlock()
 		c.advance(s)
 	}
 }
 
-// added notes that p is recorded and hashes whatever can now be hashed.
-func (cs *chains) added(s *Service, u *silo.Upload, p *silo.Part) {
+// added notes that p is recorded and hashes whatever can now be hashed: p
+// itself by its inline hash if that still continues the chain, else by
+// reading it back when the chain reaches it.
+func (cs *chains) added(s *Service, u *silo.Upload, p *silo.Part, ih *inlineHash) {
 	if cs.off {
 		return
 	}
 	c := cs.get(u, true)
+	if ih != nil {
+		c = ih.c
+	}
 	c.mu.Lock()
 	delete(c.inflight, p.ID)
+	if ih != nil && c.inline == ih {
+		c.inline = nil
+		if c.takeInline(ih, p) {
+			c.mu.Unlock()
+			s.observe(Event{Kind: MD5OnArrival, Bytes: p.Size})
+			c.advance(s)
+			return
+		}
+	}
 	i, _ := slices.BinarySearchFunc(c.ready, p, partOrder)
 	c.ready = slices.Insert(c.ready, i, p)
 	c.mu.Unlock()
 	c.advance(s)
+}
+
+// takeInline appends p, hashed inline by ih, to the chain if the chain has
+// not moved since p started (no worker hashed a part meanwhile, nothing ready
+// comes before p) and ih hashed exactly the bytes stored. c.mu is held.
+func (c *chain) takeInline(ih *inlineHash, p *silo.Part) bool {
+	if c.broken || c.busy || len(c.ids) != ih.base || ih.n != p.Size {
+		return false
+	}
+	if len(c.ready) > 0 && partOrder(c.ready[0], p) < 0 {
+		return false
+	}
+	state, err := ih.h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		return false
+	}
+	c.h = ih.h
+	c.ids = append(c.ids, p.ID)
+	c.states = append(c.states, state)
+	c.idle.Broadcast()
+	return true
 }
 
 func partOrder(a, b *silo.Part) int {
@@ -144,8 +241,13 @@ func (c *chain) next() *silo.Part {
 	return head
 }
 
-// advance starts a worker that hashes ready parts in order, unless one runs.
+// advance starts a worker that hashes ready parts in order, unless one runs
+// or parts are not read back (then the chain ends at the first ready part:
+// no part after it is next in the chain either).
 func (c *chain) advance(s *Service) {
+	if !s.md5.readBack {
+		return
+	}
 	c.mu.Lock()
 	if c.busy || c.next() == nil {
 		c.mu.Unlock()
@@ -171,7 +273,7 @@ func (c *chain) work(ctx context.Context, s *Service) {
 		err := hashBlob(ctx, s.blobs, c.h, p, buf)
 		var state []byte
 		if err == nil {
-			s.observe(Event{Kind: MD5OnArrival, Bytes: p.Size})
+			s.observe(Event{Kind: MD5ReadBack, Bytes: p.Size})
 			state, err = c.h.(encoding.BinaryMarshaler).MarshalBinary()
 		}
 		c.mu.Lock()

@@ -44,8 +44,11 @@ const (
 	// GarbageClaimed: the reaper took Count blobs off the garbage queue to
 	// delete them.
 	GarbageClaimed
-	// MD5OnArrival: Bytes were hashed as parts arrived.
+	// MD5OnArrival: Bytes of a part were hashed inline, as they arrived.
 	MD5OnArrival
+	// MD5ReadBack: Bytes of a part that arrived before the md5 chain reached
+	// it were read back from the blob store to hash them.
+	MD5ReadBack
 	// MD5OnComplete: a complete with md5 read Bytes again to hash them.
 	MD5OnComplete
 )

@@ -59,10 +59,23 @@ func TestService_CloseStopsHashing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AddPart(ctx, u.ID, bytes.NewReader(make([]byte, 16<<20))); err != nil {
+	// The first part is hashed inline as it arrives; the second, sent while
+	// the first is mid-way, overtakes it and is read back to be hashed.
+	first := newGatedReader(make([]byte, 1<<20))
+	res := make(chan error, 1)
+	go func() {
+		_, err := svc.AddPart(ctx, u.ID, first)
+		res <- err
+	}()
+	<-first.half
+	if _, err := svc.AddPart(ctx, u.ID, bytes.NewReader(make([]byte, 15<<20))); err != nil {
 		t.Fatal(err)
 	}
-	// 256 slow reads hash the part: wait until the hashing is under way.
+	close(first.open)
+	if err := <-res; err != nil {
+		t.Fatal(err)
+	}
+	// 240 slow reads hash the second part: wait until the hashing is under way.
 	deadline := time.Now().Add(10 * time.Second)
 	for blobs.reads.Load() == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
@@ -73,7 +86,7 @@ func TestService_CloseStopsHashing(t *testing.T) {
 	svc.Close()
 	blobs.closed.Store(true)
 	got := blobs.reads.Load()
-	if got >= 256 {
+	if got >= 240 {
 		t.Errorf("the hashing ran to its end (%d reads) before Close returned, want it stopped", got)
 	}
 	time.Sleep(50 * time.Millisecond) // a worker left running would read now

@@ -5,6 +5,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -33,6 +34,12 @@ type Config struct {
 	// complete ever sends an md5; without it, such a complete reads the bytes
 	// once.
 	NoArrivalMD5 bool
+	// NoMD5ReadBack keeps the arrival hashing inline: a part that overtook
+	// the md5 chain (it arrived while an earlier one was still arriving) is
+	// not read back from the blob store to hash it; the chain ends there,
+	// and a complete with md5 reads the bytes from that part on. Over a
+	// remote blob store a read-back is a second GET of every such byte.
+	NoMD5ReadBack bool
 	// GarbageLease is how long a reaper holds the garbage it claimed before
 	// another reaper may claim it again; default one minute.
 	GarbageLease time.Duration
@@ -97,7 +104,7 @@ func New(meta silo.MetaStore, blobs silo.BlobStore, cfg Config) *Service {
 	}
 	return &Service{
 		meta: meta, blobs: blobs, cfg: cfg,
-		md5: newChains(cfg.NoArrivalMD5), sums: newDigests(), life: newLifetime(), log: log,
+		md5: newChains(cfg.NoArrivalMD5, !cfg.NoMD5ReadBack), sums: newDigests(), life: newLifetime(), log: log,
 	}
 }
 
@@ -190,4 +197,38 @@ func (l *limitReader) Read(p []byte) (int, error) {
 		return 0, l.err
 	}
 	return n, err
+}
+
+// The modes of hashing parts as they arrive, as SetMD5OnArrival takes them.
+const (
+	MD5OnArrivalAuto   = "auto"
+	MD5OnArrivalOn     = "on"
+	MD5OnArrivalInline = "inline"
+	MD5OnArrivalOff    = "off"
+)
+
+// SetMD5OnArrival sets NoArrivalMD5 and NoMD5ReadBack from mode: "on" hashes
+// each part inline as it arrives when it is next in its Upload's md5 chain,
+// and reads back the parts that overtook the chain; "inline" only hashes
+// inline; "off" neither; "auto" is "on" over local blobs, where a read-back
+// comes from the page cache, and "inline" over remote ones (remoteBlobs),
+// where it would be a second GET of those bytes. "true" and "false" are "on"
+// and "off". See docs/PERFORMANCE.md for what each costs.
+func (c *Config) SetMD5OnArrival(mode string, remoteBlobs bool) error {
+	switch mode {
+	case MD5OnArrivalAuto:
+		if remoteBlobs {
+			return c.SetMD5OnArrival(MD5OnArrivalInline, false)
+		}
+		return c.SetMD5OnArrival(MD5OnArrivalOn, false)
+	case MD5OnArrivalOn, "true":
+		c.NoArrivalMD5, c.NoMD5ReadBack = false, false
+	case MD5OnArrivalInline:
+		c.NoArrivalMD5, c.NoMD5ReadBack = false, true
+	case MD5OnArrivalOff, "false":
+		c.NoArrivalMD5, c.NoMD5ReadBack = true, true
+	default:
+		return fmt.Errorf("invalid md5-on-arrival mode %q: expected auto, on, inline or off", mode)
+	}
+	return nil
 }

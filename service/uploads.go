@@ -75,18 +75,18 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 	p.BlobKey = partKeys + p.ID
 	s.observe(Event{Kind: PartStarted, Count: 1})
 	defer s.observe(Event{Kind: PartDone, Count: 1})
-	s.md5.started(u, p)
+	ih := s.md5.started(u, p)
 	tooLarge := silo.Errorf(silo.EPARTTOOLARGE, "data", "A part takes at most %d bytes (64 MiB); this one is larger. Split the file into smaller parts.", silo.MaxPartBytes)
-	n, err := s.blobs.Put(ctx, p.BlobKey, &limitReader{r: data, n: silo.MaxPartBytes, err: tooLarge})
+	n, err := s.blobs.Put(ctx, p.BlobKey, ih.reader(&limitReader{r: data, n: silo.MaxPartBytes, err: tooLarge}))
 	if err != nil {
-		s.md5.failed(s, u, p)
+		s.md5.failed(s, u, p, ih)
 		return nil, err
 	}
 	p.Size = n
 	if err := ctx.Err(); err != nil {
 		// The client left before the record was begun: nothing will ever name
 		// these bytes, so they go now rather than at the next orphan sweep.
-		s.md5.failed(s, u, p)
+		s.md5.failed(s, u, p, ih)
 		s.blobs.Delete(context.WithoutCancel(ctx), p.BlobKey)
 		return nil, err
 	}
@@ -96,7 +96,7 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 	cctx, cancel := commitContext(ctx)
 	defer cancel()
 	if err := s.meta.AddPart(cctx, p, now, max, s.cfg.Quota); err != nil {
-		s.md5.failed(s, u, p)
+		s.md5.failed(s, u, p, ih)
 		if refused(err) {
 			// Nothing references the blob: it is ours to remove, even if the
 			// request was cancelled meanwhile.
@@ -104,7 +104,7 @@ func (s *Service) AddPart(ctx context.Context, uploadID string, data io.Reader) 
 		}
 		return nil, notFound(err, "upload_id", "upload", uploadID)
 	}
-	s.md5.added(s, u, p)
+	s.md5.added(s, u, p, ih)
 	return p, nil
 }
 

@@ -22,8 +22,10 @@ type bench struct {
 	dir     string // the run's directory, removed at the end unless kept
 	owned   bool   // dir was made by this run
 	siloBin string
-	silo    *child
-	sink    *child
+	silo    *child  // md5 on arrival (the default)
+	siloOff *child  // --md5-on-arrival=false
+	sink    *child  // the fsync sink, with local disk
+	direct  *direct // the baseline with S3
 	hc      *http.Client
 	sdk     *openai.Client
 	data    *payload
@@ -65,13 +67,35 @@ func newBench(ctx context.Context, cfg *config, log io.Writer) (*bench, error) {
 		}
 	}
 	b.hc = &http.Client{Transport: newTransport()}
-	if b.silo, err = startSilo(ctx, b.siloBin, filepath.Join(dir, "silo")); err != nil {
+	if cfg.be.blobs != "" {
+		if b.direct, err = newDirect(ctx, cfg.be, b.hc); err != nil {
+			b.close()
+			return nil, err
+		}
+	}
+	for _, role := range []string{"main", "nomd5"} {
+		if err := cfg.be.ensureSchema(ctx, role); err != nil {
+			b.close()
+			return nil, err
+		}
+	}
+	mainArgs := cfg.be.siloArgs("main")
+	if cfg.md5Mode != "" {
+		mainArgs = append(mainArgs, "--md5-on-arrival="+cfg.md5Mode)
+	}
+	if b.silo, err = startSilo(ctx, b.siloBin, filepath.Join(dir, "silo"), mainArgs...); err != nil {
 		b.close()
 		return nil, err
 	}
-	if b.sink, err = startSinkChild(ctx, filepath.Join(dir, "sink"), cfg.sinkPlain); err != nil {
+	if b.siloOff, err = startSilo(ctx, b.siloBin, filepath.Join(dir, "silo-nomd5"), append(cfg.be.siloArgs("nomd5"), "--md5-on-arrival=false")...); err != nil {
 		b.close()
 		return nil, err
+	}
+	if cfg.be.blobs == "" {
+		if b.sink, err = startSinkChild(ctx, filepath.Join(dir, "sink"), cfg.sinkPlain); err != nil {
+			b.close()
+			return nil, err
+		}
 	}
 	b.sdk = newSDK(b.silo.baseURL, b.hc)
 	b.data = newPayload(cfg.partSize)
@@ -91,12 +115,13 @@ func newSDK(baseURL string, hc *http.Client) *openai.Client {
 // close stops the servers and removes the run's data unless kept.
 func (b *bench) close() {
 	b.silo.stop()
+	b.siloOff.stop()
 	b.sink.stop()
 	if b.cfg.keep {
 		b.logf("kept %s", b.dir)
 		return
 	}
-	for _, d := range []string{"silo", "sink", "bin", "silo.log", "sink.log"} {
+	for _, d := range []string{"silo", "silo-nomd5", "sink", "bin", "silo.log", "silo-nomd5.log", "sink.log"} {
 		os.RemoveAll(filepath.Join(b.dir, d))
 	}
 	if b.owned {
@@ -110,7 +135,12 @@ func (b *bench) logf(format string, args ...any) {
 
 // newUpload creates a pending Upload of size bytes with the SDK.
 func (b *bench) newUpload(ctx context.Context, size int64) (string, error) {
-	u, err := b.sdk.Uploads.New(ctx, openai.UploadNewParams{
+	return newUploadOf(ctx, b.sdk, size)
+}
+
+// newUploadOf creates a pending Upload of size bytes with the SDK client c.
+func newUploadOf(ctx context.Context, c *openai.Client, size int64) (string, error) {
+	u, err := c.Uploads.New(ctx, openai.UploadNewParams{
 		Bytes: size, Filename: "bench.bin", MimeType: "application/octet-stream", Purpose: openai.FilePurposeUserData,
 	})
 	if err != nil {
@@ -124,18 +154,30 @@ func (b *bench) newUpload(ctx context.Context, size int64) (string, error) {
 // the next measurement starts from the same state and does not pay for the
 // last one's clean-up.
 func (b *bench) settle(ctx context.Context) error {
-	blobs := filepath.Join(b.dir, "silo", "blobs", "blobs")
-	deadline := time.Now().Add(30 * time.Second)
-	for keep := b.keptBlobs(); countFiles(blobs) > keep && time.Now().Before(deadline); {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+	for _, dir := range []string{"silo", "silo-nomd5"} {
+		if b.cfg.be.blobs != "" {
+			break // in S3: the servers going quiet says the deletes are done
+		}
+		blobs := filepath.Join(b.dir, dir, "blobs", "blobs")
+		keep := 0
+		if dir == "silo" {
+			keep = b.keptBlobs()
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for countFiles(blobs) > keep && time.Now().Before(deadline) {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
 	}
 	syscall.Sync()
 	b.silo.waitQuiet(ctx)
-	b.sink.waitQuiet(ctx)
+	b.siloOff.waitQuiet(ctx)
+	if b.sink != nil {
+		b.sink.waitQuiet(ctx)
+	}
 	return nil
 }
 
@@ -143,8 +185,11 @@ func (b *bench) settle(ctx context.Context) error {
 // parts of the file kept for downloads.
 func (b *bench) keptBlobs() int { return b.kept.parts }
 
-// clearSink removes what the sink stored.
+// clearSink removes what the sink (or the direct baseline) stored.
 func (b *bench) clearSink() error {
+	if b.direct != nil {
+		return b.direct.clear(context.Background())
+	}
 	dir := filepath.Join(b.dir, "sink")
 	entries, err := os.ReadDir(dir)
 	if err != nil {

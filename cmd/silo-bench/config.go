@@ -12,7 +12,7 @@ import (
 )
 
 // phaseNames are the phases in the order they run; --only picks some.
-var phaseNames = []string{"ingest", "complete", "download", "memory", "creates", "list", "profile"}
+var phaseNames = []string{"ingest", "sequential", "complete", "manyparts", "download", "memory", "creates", "list", "profile"}
 
 // config is what the flags ask for.
 type config struct {
@@ -36,6 +36,11 @@ type config struct {
 	profileTime time.Duration
 	keep        bool
 	sinkPlain   bool
+	be          backend
+	minioPID    int    // a MinIO process whose CPU time is reported, or 0
+	manyParts   int    // parts of the upload of the many-parts complete
+	markdown    bool   // write the table as markdown
+	md5Mode     string // --md5-on-arrival of the main silo, "" for its default
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -54,8 +59,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.inflight, "inflight", 16, "parts in flight at once for the peak-memory figure")
 	fs.IntVar(&c.clients, "clients", 16, "concurrent clients for the creates figure")
 	fs.DurationVar(&c.createTime, "create-time", 5*time.Second, "how long creates are measured")
-	fs.IntVar(&c.files, "files", 100000, "files stored for the list figure")
-	fs.StringVar(&c.listData, "list-data", "", "silo data dir for the list figure: seeded up to --files on first use and kept, so later runs skip the seeding")
+	fs.IntVar(&c.files, "files", 1000000, "files stored for the list figure (seeded straight through the metadata store, records only)")
+	fs.StringVar(&c.listData, "list-data", "", "silo data dir for the list figure: seeded up to --files on first use and kept, so later runs skip the seeding (with --db the records are in the schema silo_bench_list, kept too)")
 	fs.IntVar(&c.listQueries, "list-queries", 200, "list requests per kind of page")
 	fs.StringVar(&only, "only", "", "comma-separated phases to run (default all but profile): "+strings.Join(phaseNames, ","))
 	fs.StringVar(&c.jsonPath, "json", "", "also write the figures as JSON to this file (- for stdout, instead of the table)")
@@ -63,6 +68,12 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.profileTime, "profile-time", 8*time.Second, "length of each CPU profile")
 	fs.BoolVar(&c.keep, "keep", false, "keep the data directories")
 	fs.BoolVar(&c.sinkPlain, "sink-plain", false, "make the sink copy with io.Copy (32KiB writes) instead of 1MiB writes")
+	fs.StringVar(&c.be.blobs, "blobs", "", "run every silo of the run over this S3 bucket, s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION (credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), each under its own prefix; the reference side is then minio-go straight to the same bucket")
+	fs.StringVar(&c.be.db, "db", "", "run every silo of the run over this PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/DATABASE, each in its own schema silo_bench_ROLE (the list figure's is kept)")
+	fs.IntVar(&c.minioPID, "minio-pid", 0, "PID of the MinIO behind --blobs, to report its CPU time per GiB too")
+	fs.IntVar(&c.manyParts, "many-parts", 10000, "parts (of one byte, seeded straight through the metadata store) of the upload completed without md5 in the manyparts phase")
+	fs.BoolVar(&c.markdown, "markdown", false, "write the table as markdown")
+	fs.StringVar(&c.md5Mode, "md5-on-arrival", "", "--md5-on-arrival of the main silo (default: silo's own default); the second silo always runs with off")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -91,8 +102,17 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if c.partSize < 1<<10 {
 		return nil, fmt.Errorf("--part-size: at least 1KiB")
 	}
-	if c.runs < 1 || c.parallel < 1 || c.inflight < 1 || c.clients < 1 || c.listQueries < 1 {
-		return nil, fmt.Errorf("--runs, --parallel, --inflight, --clients and --list-queries take 1 or more")
+	if c.runs < 1 || c.parallel < 1 || c.inflight < 1 || c.clients < 1 || c.listQueries < 1 || c.manyParts < 1 {
+		return nil, fmt.Errorf("--runs, --parallel, --inflight, --clients, --list-queries and --many-parts take 1 or more")
+	}
+	if c.manyParts > 10000 {
+		return nil, fmt.Errorf("--many-parts: at most 10000, an upload's limit")
+	}
+	if c.be.blobs != "" && !strings.HasPrefix(c.be.blobs, "s3://") {
+		return nil, fmt.Errorf("--blobs: expected s3://BUCKET/PREFIX?endpoint=…")
+	}
+	if c.be.db != "" && !strings.HasPrefix(c.be.db, "postgres://") && !strings.HasPrefix(c.be.db, "postgresql://") {
+		return nil, fmt.Errorf("--db: expected postgres://USER:PASSWORD@HOST:PORT/DATABASE")
 	}
 	if only != "" {
 		for _, p := range strings.Split(only, ",") {
@@ -132,6 +152,8 @@ func (c *config) summary() map[string]string {
 		"clients":     strconv.Itoa(c.clients),
 		"files":       strconv.Itoa(c.files),
 		"sink_writes": map[bool]string{false: "1MiB", true: "io.Copy"}[c.sinkPlain],
+		"backend":     c.be.name(),
+		"md5_mode":    c.md5Mode,
 		"command":     strings.Join(os.Args, " "),
 	}
 }

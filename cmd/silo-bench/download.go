@@ -27,8 +27,13 @@ func (b *bench) download(ctx context.Context, rep *report) error {
 	if err := b.keepFile(ctx); err != nil {
 		return err
 	}
-	// The sink's copy of the bytes: one file per part, as silo keeps them.
-	names, _, err := sendAll(ctx, b.kept.parts, b.cfg.parallel, 0, b.sinkPart())
+	// The sink's copy of the bytes: one file per part, as silo keeps them;
+	// with S3, one object per part straight in the bucket.
+	put := b.sinkPart()
+	if b.direct != nil {
+		put = func(ctx context.Context, i int) (string, error) { return b.direct.put(ctx, b.data, i) }
+	}
+	names, _, err := sendAll(ctx, b.kept.parts, b.cfg.parallel, 0, put)
 	if err != nil {
 		return err
 	}
@@ -42,34 +47,42 @@ func (b *bench) download(ctx context.Context, rep *report) error {
 	gib := float64(b.kept.bytes) / (1 << 30)
 	for r := range b.cfg.runs + 1 { // run 0 warms up and is not counted
 		for k := range 2 {
-			server := b.silo
-			if (r+k)%2 == 1 {
-				server = b.sink
+			isSilo := (r+k)%2 == 0
+			server, name := b.silo, "silo"
+			if !isSilo {
+				server, name = b.sink, "sink"
+				if b.direct != nil {
+					name = "direct"
+				}
 			}
-			cpu0, self0 := server.cpu(), selfCPU()
+			cpu0, self0, minio0 := serverCPU(server), selfCPU(), procCPU(b.cfg.minioPID)
 			start := time.Now()
 			var n int64
 			var err error
-			if server == b.silo {
+			switch {
+			case isSilo:
 				n, err = b.readSiloFile(ctx, b.kept.id, buf)
-			} else {
+			case b.direct != nil:
+				n, err = b.direct.read(ctx, names, buf)
+			default:
 				n, err = b.readSinkFiles(ctx, names, buf)
 			}
 			d := time.Since(start)
 			if err != nil {
 				return err
 			}
-			if n != b.kept.bytes && server == b.silo {
+			if n != b.kept.bytes && isSilo {
 				return fmt.Errorf("read %d bytes of file %s, want %d", n, b.kept.id, b.kept.bytes)
 			}
 			mbps := float64(n) / 1e6 / d.Seconds()
-			scpu := (server.cpu() - cpu0).Seconds() / gib
-			b.logf("download run %d %-4s %7.1f MB/s  server %.2f CPU s/GiB", r, server.name, mbps, scpu)
+			scpu := (serverCPU(server) - cpu0).Seconds() / gib
+			mcpu := (procCPU(b.cfg.minioPID) - minio0).Seconds() / gib
+			b.logf("download run %d %-6s %7.1f MB/s  server %.2f, minio %.2f CPU s/GiB", r, name, mbps, scpu, mcpu)
 			if r == 0 {
 				continue
 			}
 			clientCPU = append(clientCPU, (selfCPU()-self0).Seconds()/gib)
-			if server == b.silo {
+			if isSilo {
 				res.Silo = append(res.Silo, mbps)
 				siloCPU = append(siloCPU, scpu)
 			} else {

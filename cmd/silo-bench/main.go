@@ -68,7 +68,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		run  func(context.Context, *report) error
 	}{
 		{"ingest", b.ingest},
+		{"sequential", b.sequential},
 		{"complete", b.complete},
+		{"manyparts", b.manyParts},
 		{"download", b.download},
 		{"memory", b.memory},
 		{"creates", b.creates},
@@ -93,6 +95,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if cfg.jsonPath == "-" {
 			return nil
 		}
+	}
+	if cfg.markdown {
+		rep.writeMarkdown(stdout)
+		return nil
 	}
 	rep.writeTable(stdout)
 	return nil

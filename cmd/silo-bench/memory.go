@@ -5,6 +5,9 @@ import (
 	"time"
 )
 
+// s3Parallel is how many parts silo over S3 takes at once by default.
+const s3Parallel = 4
+
 // memoryResult is silo's resident memory while --inflight parts are sent at
 // once.
 type memoryResult struct {
@@ -22,9 +25,14 @@ type memoryResult struct {
 }
 
 // memory sends --inflight parts of one Upload all at once with the streaming
-// client, which holds no part in memory, and reads silo's peak RSS.
+// client, which holds no part in memory, and reads silo's peak RSS. Over S3
+// silo takes s3Parallel parts at once by default (each holds two buffers of
+// 8 MiB) and refuses more with 503: then it sends that many.
 func (b *bench) memory(ctx context.Context, rep *report) error {
 	n := b.cfg.inflight
+	if b.cfg.be.blobs != "" {
+		n = min(n, s3Parallel)
+	}
 	res := &memoryResult{Parts: n, PartSize: b.cfg.partSize}
 	id, err := b.newUpload(ctx, int64(n)*b.cfg.partSize)
 	if err != nil {

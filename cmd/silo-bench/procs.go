@@ -137,8 +137,15 @@ func (c *child) resetPeak() error {
 }
 
 // cpu returns the user and system CPU time the child has used so far.
-func (c *child) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+func (c *child) cpu() time.Duration { return procCPU(c.cmd.Process.Pid) }
+
+// procCPU returns the user and system CPU time process pid has used so far,
+// 0 if unknown.
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
 	}
@@ -199,8 +206,9 @@ func buildSilo(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// startSilo runs `silo serve` on the data dir with a pprof listener.
-func startSilo(ctx context.Context, bin, data string) (*child, error) {
+// startSilo runs `silo serve` on the data dir with a pprof listener and the
+// extra flags given.
+func startSilo(ctx context.Context, bin, data string, extra ...string) (*child, error) {
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
@@ -208,8 +216,11 @@ func startSilo(ctx context.Context, bin, data string) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := startChild(ctx, "silo", bin, data+".log",
-		"serve", "--addr", "127.0.0.1:0", "--data", data, "--debug-addr", debug, "--reap-interval", "1s")
+	// No grace for garbage: the blobs of what a measurement cancelled or
+	// deleted go at the next reaper round, so that settle can wait for them.
+	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--debug-addr", debug,
+		"--reap-interval", "1s", "--garbage-grace", "0s"}, extra...)
+	c, err := startChild(ctx, "silo", bin, data+".log", args...)
 	if err != nil {
 		return nil, err
 	}

@@ -33,11 +33,11 @@ func (b *bench) profile(ctx context.Context, rep *report) error {
 
 	b.logf("profiling ingest for %ds", secs)
 	heapAt := time.AfterFunc(b.cfg.profileTime/2, func() {
-		if err := b.fetchProfile(ctx, "heap", filepath.Join(dir, "ingest.heap.pprof")); err != nil {
+		if err := b.fetchProfile(ctx, b.silo, "heap", filepath.Join(dir, "ingest.heap.pprof")); err != nil {
 			b.logf("heap profile: %v", err)
 		}
 	})
-	err := b.whileProfiling(ctx, secs, filepath.Join(dir, "ingest.cpu.pprof"), func(ctx context.Context) error {
+	err := b.whileProfiling(ctx, b.silo, secs, filepath.Join(dir, "ingest.cpu.pprof"), func(ctx context.Context) error {
 		id, err := b.newUpload(ctx, b.cfg.ingestSize)
 		if err != nil {
 			return err
@@ -49,6 +49,25 @@ func (b *bench) profile(ctx context.Context, rep *report) error {
 		return err
 	})
 	heapAt.Stop()
+	if err != nil {
+		return err
+	}
+	if err := b.settle(ctx); err != nil {
+		return err
+	}
+	b.logf("profiling ingest with --md5-on-arrival=false for %ds", secs)
+	err = b.whileProfiling(ctx, b.siloOff, secs, filepath.Join(dir, "ingest-nomd5.cpu.pprof"), func(ctx context.Context) error {
+		sdk := newSDK(b.siloOff.baseURL, b.hc)
+		id, err := newUploadOf(ctx, sdk, b.cfg.ingestSize)
+		if err != nil {
+			return err
+		}
+		if _, _, err := sendAll(ctx, n, b.cfg.parallel, 0, b.rawPartTo(b.siloOff, id)); err != nil {
+			return err
+		}
+		_, err = sdk.Uploads.Cancel(ctx, id)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -80,7 +99,7 @@ func (b *bench) profile(ctx context.Context, rep *report) error {
 	sum := b.data.md5Of(reversed(n))
 	var files []string
 	b.logf("profiling complete with md5, reverse order, for %ds", secs)
-	err = b.whileProfiling(ctx, secs, filepath.Join(dir, "complete-md5.cpu.pprof"), func(ctx context.Context) error {
+	err = b.whileProfiling(ctx, b.silo, secs, filepath.Join(dir, "complete-md5.cpu.pprof"), func(ctx context.Context) error {
 		if len(todo) == 0 {
 			return errDone
 		}
@@ -108,7 +127,7 @@ func (b *bench) profile(ctx context.Context, rep *report) error {
 	}
 	buf := make([]byte, 1<<20)
 	b.logf("profiling download for %ds", secs)
-	err = b.whileProfiling(ctx, secs, filepath.Join(dir, "download.cpu.pprof"), func(ctx context.Context) error {
+	err = b.whileProfiling(ctx, b.silo, secs, filepath.Join(dir, "download.cpu.pprof"), func(ctx context.Context) error {
 		_, err := b.readSiloFile(ctx, b.kept.id, buf)
 		return err
 	})
@@ -125,10 +144,10 @@ var errDone = fmt.Errorf("done")
 
 // whileProfiling takes a CPU profile of secs seconds into path and calls work
 // over and over until the profile is written, at most maxProfiledRounds times.
-func (b *bench) whileProfiling(ctx context.Context, secs int, path string, work func(context.Context) error) error {
+func (b *bench) whileProfiling(ctx context.Context, srv *child, secs int, path string, work func(context.Context) error) error {
 	done := make(chan error, 1)
 	go func() {
-		done <- b.fetchProfile(ctx, fmt.Sprintf("profile?seconds=%d", secs), path)
+		done <- b.fetchProfile(ctx, srv, fmt.Sprintf("profile?seconds=%d", secs), path)
 	}()
 	for range maxProfiledRounds {
 		select {
@@ -145,9 +164,9 @@ func (b *bench) whileProfiling(ctx context.Context, secs int, path string, work 
 	return <-done
 }
 
-// fetchProfile saves silo's /debug/pprof/<what> to path.
-func (b *bench) fetchProfile(ctx context.Context, what, path string) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", b.silo.debug+"/debug/pprof/"+what, nil)
+// fetchProfile saves srv's /debug/pprof/<what> to path.
+func (b *bench) fetchProfile(ctx context.Context, srv *child, what, path string) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", srv.debug+"/debug/pprof/"+what, nil)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,9 @@ type report struct {
 	Config      map[string]string `json:"config"`
 	Machine     machine           `json:"machine"`
 	Ingest      *ingestResult     `json:"ingest,omitempty"`
+	Sequential  *sequentialResult `json:"sequential,omitempty"`
 	Complete    []*completeResult `json:"complete,omitempty"`
+	ManyParts   *manyPartsResult  `json:"many_parts,omitempty"`
 	Download    *downloadResult   `json:"download,omitempty"`
 	Memory      *memoryResult     `json:"memory,omitempty"`
 	Creates     *createsResult    `json:"creates,omitempty"`
@@ -118,7 +120,7 @@ func (r *report) writeTable(w io.Writer) {
 			fmt.Sprintf("newest %.2f, oldest %.2f, middle %.2f ms; p99 %.2f", l.First.P50, l.Asc.P50, l.Middle.P50, max(l.First.P99, l.Asc.P99, l.Middle.P99)),
 			fmt.Sprintf("≤ %d ms", goalListMS), verdict(worst <= goalListMS))
 		if l.Seeded > 0 {
-			row(fmt.Sprintf("seeding, POST /files of 1 byte, %d clients", seedClients), fmt.Sprintf("%.0f/s", l.SeedPerSecond),
+			row("seeding, records straight through the store", fmt.Sprintf("%.0f/s", l.SeedPerSecond),
 				fmt.Sprintf("%d files in %.0f s", l.Seeded, l.SeedSeconds), "", "")
 		}
 	}
