@@ -2,8 +2,8 @@ package silo
 
 import (
 	"crypto/rand"
-	"path"
 	"encoding/base32"
+	"path"
 	"slices"
 	"strings"
 	"unicode/utf8"

@@ -219,7 +219,7 @@ func TestMimeType(t *testing.T) {
 		"dir.v2/README":    "application/octet-stream",
 		"archive.unknownx": "application/octet-stream",
 		"noext":            "application/octet-stream",
-		`C:\data\x.jsonl`: "application/jsonl",
+		`C:\data\x.jsonl`:  "application/jsonl",
 	} {
 		if got := MimeType(name); got != want {
 			t.Errorf("MimeType(%q) = %q, want %q", name, got, want)
