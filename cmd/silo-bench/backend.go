@@ -200,10 +200,24 @@ func (d *direct) read(ctx context.Context, keys []string, buf []byte) (int64, er
 }
 
 // clear removes every object under the baseline's prefix.
-func (d *direct) clear(ctx context.Context) error {
-	for o := range d.mc.ListObjects(ctx, d.bucket, minio.ListObjectsOptions{Prefix: d.prefix, Recursive: true}) {
+func (d *direct) clear(ctx context.Context) error { return d.removeUnder(ctx, d.prefix, "") }
+
+// clearAll removes what the run left in the bucket: the baseline's objects
+// and those of every silo of the run, but the list figure's, which are kept
+// with its records (--list-data).
+func (d *direct) clearAll(ctx context.Context) error {
+	root := strings.TrimSuffix(d.prefix, "silo-bench-direct/")
+	return d.removeUnder(ctx, root+"silo-bench-", root+"silo-bench-list/")
+}
+
+// removeUnder removes every object under prefix, but those under keep.
+func (d *direct) removeUnder(ctx context.Context, prefix, keep string) error {
+	for o := range d.mc.ListObjects(ctx, d.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
 		if o.Err != nil {
 			return o.Err
+		}
+		if keep != "" && strings.HasPrefix(o.Key, keep) {
+			continue
 		}
 		if err := d.mc.RemoveObject(ctx, d.bucket, o.Key, minio.RemoveObjectOptions{}); err != nil {
 			return err

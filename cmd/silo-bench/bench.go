@@ -121,6 +121,11 @@ func (b *bench) close() {
 		b.logf("kept %s", b.dir)
 		return
 	}
+	if b.direct != nil {
+		if err := b.direct.clearAll(context.Background()); err != nil {
+			b.logf("removing the run's objects from the bucket: %v", err)
+		}
+	}
 	for _, d := range []string{"silo", "silo-nomd5", "sink", "bin", "silo.log", "silo-nomd5.log", "sink.log"} {
 		os.RemoveAll(filepath.Join(b.dir, d))
 	}
