@@ -166,7 +166,7 @@ func TestE2E_Projects(t *testing.T) {
 	s := startSilo(t, "", map[string]string{"SILO_API_KEYS": "sk-a=proj_a,sk-b=proj_b,sk-c"})
 	a, b := s.client("sk-a"), s.client("sk-b")
 	ctx := context.Background()
-	u, err := a.Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "x", MimeType: "text/plain", Purpose: openai.FilePurposeBatch})
+	u, err := a.Uploads.New(ctx, openai.UploadNewParams{Bytes: 1, Filename: "x.jsonl", MimeType: "application/jsonl", Purpose: openai.FilePurposeBatch})
 	fatalIf(t, err)
 	_, err = b.Uploads.Parts.New(ctx, u.ID, openai.UploadPartNewParams{Data: strings.NewReader("x")})
 	wantAPIError(t, err, 404, "invalid_request_error", "", "upload_id")
