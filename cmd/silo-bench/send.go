@@ -61,21 +61,7 @@ func (b *bench) postMultipart(ctx context.Context, url string, data io.Reader, s
 type sender func(ctx context.Context, i int) (string, error)
 
 // rawPart sends part i of an Upload as a streamed multipart body.
-func (b *bench) rawPart(uploadID string) sender {
-	return func(ctx context.Context, i int) (string, error) {
-		out, err := b.postMultipart(ctx, b.silo.baseURL+"/v1/uploads/"+uploadID+"/parts", b.data.part(i), b.data.size())
-		if err != nil {
-			return "", err
-		}
-		var p struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(out, &p); err != nil || p.ID == "" {
-			return "", fmt.Errorf("add part: unexpected answer %q", out)
-		}
-		return p.ID, nil
-	}
-}
+func (b *bench) rawPart(uploadID string) sender { return b.rawPartTo(b.silo, uploadID) }
 
 // sdkPart sends part i of an Upload with openai-go, which builds the whole
 // multipart body in memory before it sends a byte.
