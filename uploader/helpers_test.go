@@ -13,21 +13,12 @@ import (
 
 	"github.com/silo-dev/silo"
 	"github.com/silo-dev/silo/inmem"
+	"github.com/silo-dev/silo/internal/pseudo"
 	"github.com/silo-dev/silo/service"
 )
 
 // testData returns n bytes that differ from part to part.
-func testData(n int, seed uint64) []byte {
-	b := make([]byte, n)
-	x := seed*2654435761 + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		b[i] = byte(x)
-	}
-	return b
-}
+func testData(n int, seed uint64) []byte { return pseudo.Bytes(n, seed) }
 
 // fault is what faulty does with one AddPart call.
 type fault int

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/silo-dev/silo/internal/pseudo"
 )
 
 // startServer runs `silo serve` for the CLI tests (see startSilo) and
@@ -159,14 +161,4 @@ func partDigests(data []byte, size int) map[string]int {
 }
 
 // testData returns n bytes that differ from part to part.
-func testData(n int, seed uint64) []byte {
-	b := make([]byte, n)
-	x := seed*2654435761 + 1
-	for i := range b {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-		b[i] = byte(x)
-	}
-	return b
-}
+func testData(n int, seed uint64) []byte { return pseudo.Bytes(n, seed) }
