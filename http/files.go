@@ -2,7 +2,6 @@ package http
 
 import (
 	"io"
-	"mime/multipart"
 	"net/http"
 	"strconv"
 
@@ -75,7 +74,7 @@ type fileForm struct {
 }
 
 // read takes one plain field; unknown fields are skipped.
-func (f *fileForm) read(p *multipart.Part) error {
+func (f *fileForm) read(p *formPart) error {
 	v, err := field(p)
 	if err != nil {
 		return err

@@ -1,14 +1,11 @@
 package http
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
-	"sync"
 
 	"github.com/silo-dev/silo"
 )
@@ -24,28 +21,21 @@ const (
 	maxPartHeaderBytes = 64 << 10
 	// maxFormFields is the most fields one body may have.
 	maxFormFields = 100
+	// maxBoundaryBytes bounds the boundary parameter (RFC 2046: 70), so that
+	// its lines fit one of mime/multipart's: maxLineBytes.
+	maxBoundaryBytes = maxLineBytes - 8
 )
 
-// bodyBufferSize is the buffer between the socket and mime/multipart, whose
-// own buffer is 4 KiB: without this one, a 64 MiB part is read from the socket
-// 4 KiB at a time, which costs more CPU than writing it to disk.
+// bodyBufferSize is the buffer of a form's reader, and the most one read of
+// the body asks for.
 const bodyBufferSize = 256 << 10
-
-// bodyBuffers are the bufio.Readers of bodyBufferSize, kept for reuse so that
-// small requests do not each allocate one.
-var bodyBuffers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bodyBufferSize) }}
-
-// errPartHeader is what headerGuard fails with.
-var errPartHeader = errors.New("multipart field header too long")
 
 // formBody is a multipart/form-data request body read field by field. Nothing is
 // read until the first field is asked for, so a request refused before its
 // body matters is answered without reading it, and a client that sent
 // "Expect: 100-continue" is told to go on only when the body is wanted.
 type formBody struct {
-	guard  headerGuard
-	br     *bufio.Reader
-	mr     *multipart.Reader
+	mr     *formReader
 	fields int
 }
 
@@ -57,32 +47,26 @@ func newForm(r *http.Request, file string) (*formBody, error) {
 	if err == nil && (mediaType != "multipart/form-data" || params["boundary"] == "") {
 		err = fmt.Errorf("Content-Type is %q", silo.Clip(r.Header.Get("Content-Type")))
 	}
+	if err == nil && len(params["boundary"]) > maxBoundaryBytes {
+		err = fmt.Errorf("its boundary is longer than %d bytes", maxBoundaryBytes)
+	}
 	if err != nil {
 		return nil, silo.Errorf(silo.EINVALID, "", "Expected a multipart/form-data body with a file field '%s' (%v).", file, err)
 	}
-	f := &formBody{br: bodyBuffers.Get().(*bufio.Reader)}
-	f.br.Reset(r.Body)
-	f.guard = headerGuard{r: f.br, left: -1}
-	f.mr = multipart.NewReader(&f.guard, params["boundary"])
-	return f, nil
+	return &formBody{mr: newFormReader(r.Body, params["boundary"])}, nil
 }
 
 // release gives back the form's buffer.
-func (f *formBody) release() {
-	f.br.Reset(nil)
-	bodyBuffers.Put(f.br)
-}
+func (f *formBody) release() { f.mr.release() }
 
 // next returns the next field; io.EOF after the last. A malformed body, a
 // field header over maxPartHeaderBytes or more than maxFormFields fields are
 // the client's error.
-func (f *formBody) next() (*multipart.Part, error) {
+func (f *formBody) next() (*formPart, error) {
 	if f.fields++; f.fields > maxFormFields {
 		return nil, silo.Errorf(silo.EINVALID, "", "The multipart/form-data body has more than %d fields.", maxFormFields)
 	}
-	f.guard.limit(maxPartHeaderBytes + 4<<10) // and one buffer of mime/multipart's own
-	p, err := f.mr.NextPart()
-	f.guard.limit(-1)
+	p, err := f.mr.nextPart(maxPartHeaderBytes + 2*maxLineBytes) // and the boundary lines around it
 	if err == io.EOF {
 		return nil, io.EOF
 	}
@@ -100,7 +84,7 @@ func (f *formBody) next() (*multipart.Part, error) {
 }
 
 // field returns the value of a plain field, at most maxFieldBytes long.
-func field(p *multipart.Part) (string, error) {
+func field(p *formPart) (string, error) {
 	name := silo.Clip(p.FormName())
 	b, err := io.ReadAll(io.LimitReader(p, maxFieldBytes+1))
 	if err != nil {
@@ -151,30 +135,5 @@ func (d *fileData) Read(b []byte) (int, error) {
 	if err != nil {
 		err = fieldErr(d.name, err)
 	}
-	return n, err
-}
-
-// headerGuard passes reads through, but at most a limit of bytes while one is
-// set: mime/multipart reads a field's header block through it.
-type headerGuard struct {
-	r    io.Reader
-	left int // bytes still allowed; below 0 for no limit
-}
-
-// limit sets the bytes allowed from now on; n < 0 lifts the limit.
-func (g *headerGuard) limit(n int) { g.left = n }
-
-func (g *headerGuard) Read(p []byte) (int, error) {
-	if g.left < 0 {
-		return g.r.Read(p)
-	}
-	if g.left == 0 {
-		return 0, errPartHeader
-	}
-	if len(p) > g.left {
-		p = p[:g.left]
-	}
-	n, err := g.r.Read(p)
-	g.left -= n
 	return n, err
 }
