@@ -27,7 +27,8 @@ import (
 // the other through a plain 256 KiB copy into nothing. For each side it
 // reports the wall rate, this process's CPU seconds per GiB and, with
 // SILO_S3_BENCH_MINIO_PID, the MinIO's (waiting for it to go idle after each
-// side). Sides alternate, SILO_S3_BENCH_RUNS times each (default 3); medians.
+// side). Sides alternate, SILO_S3_BENCH_RUNS times each (default 3) after
+// one warm-up run each; medians.
 // It runs only with SILO_S3_PUTBENCH=1 (and SILO_TEST_S3_URL): it is a
 // measurement, asserts nothing about time, and takes a minute or more.
 //
@@ -63,10 +64,11 @@ func TestPutBench(t *testing.T) {
 	ctx := context.Background()
 	type figures struct{ mbps, self, minio float64 }
 	results := map[string]map[string][]figures{} // side → put/get → runs
-	for run := range runs {
+	// Run -1 warms up (connections, buffers) and is not counted.
+	for run := -1; run < runs; run++ {
 		for k := range benches {
 			// Rotate the order, so that no side always follows the same one.
-			b := benches[(k+run)%len(benches)]
+			b := benches[(k+run+1)%len(benches)]
 			for _, op := range []string{"put", "get"} {
 				if op == "get" && !getToo {
 					continue
@@ -94,6 +96,9 @@ func TestPutBench(t *testing.T) {
 				gib := float64(blobs*blobSize) / (1 << 30)
 				f := figures{float64(blobs*blobSize) / wall.Seconds() / 1e6, self.Seconds() / gib, mcpu.Seconds() / gib}
 				t.Logf("run %d %-4s %-14s %7.1f MB/s  self %.2f, minio %.2f CPU s/GiB", run, op, b.name, f.mbps, f.self, f.minio)
+				if run < 0 {
+					continue
+				}
 				if results[b.name] == nil {
 					results[b.name] = map[string][]figures{}
 				}
