@@ -37,9 +37,13 @@ import (
 //
 // SILO_S3_BENCH_SIDES chooses the sides (comma-separated): silo (the
 // default Options), silo-NM (parts of N MiB), either followed by variants
-// for A/B measurements (silo+plainconn: without bodyConn), minio-go (one PutObject per
+// for A/B measurements (silo+plainconn: without bodyConn; +whole: a part in one write(2);
+// +chunk256k: in writes of 256 KiB), minio-go (one PutObject per
 // blob, no SHA-256, as silo-bench), minio-go-16M (minio-go's default parts
 // of 16 MiB). SILO_S3_BENCH_GET=0 leaves the reads out.
+// bodyWriteDefault is bodyWrite as the package sets it.
+var bodyWriteDefault = bodyWrite
+
 func TestPutBench(t *testing.T) {
 	if os.Getenv("SILO_S3_PUTBENCH") != "1" {
 		t.Skip("a measurement: set SILO_S3_PUTBENCH=1 to run it")
@@ -191,12 +195,16 @@ func newBenchSide(t *testing.T, raw, name string) *benchSide {
 			case "":
 			case "plainconn":
 				noBodyConn = true
+			case "whole":
+				bodyWrite = 1 << 30
+			case "chunk256k":
+				bodyWrite = 256 << 10
 			default:
 				t.Fatalf("side %q: unknown variant %q", name, v)
 			}
 		}
 		s := open(t, raw, opts)
-		noBodyConn = false
+		noBodyConn, bodyWrite = false, bodyWriteDefault
 		return &benchSide{
 			name: name,
 			put: func(ctx context.Context, key string, r io.Reader) error {

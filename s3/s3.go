@@ -211,7 +211,7 @@ func httpClient(opts Options) *awshttp.BuildableClient {
 			t.WriteBufferSize = 256 << 10
 			t.ReadBufferSize = 256 << 10
 			if !noBodyConn {
-				t.DialContext = wrapDial(t.DialContext)
+				t.DialContext = wrapDial(t.DialContext, bodyWrite)
 			}
 		})
 }
