@@ -210,8 +210,14 @@ func httpClient(opts Options) *awshttp.BuildableClient {
 			// buffers make few system calls per byte.
 			t.WriteBufferSize = 256 << 10
 			t.ReadBufferSize = 256 << 10
+			if !noBodyConn {
+				t.DialContext = wrapDial(t.DialContext, bodyWrite)
+			}
 		})
 }
+
+// noBodyConn turns bodyConn off, for measuring it (TestPutBench).
+var noBodyConn = false
 
 // unsignedPayload leaves a request's body out of its signature: the SDK
 // otherwise hashes every byte of a part with SHA-256 over plain HTTP (over
