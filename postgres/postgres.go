@@ -77,6 +77,8 @@ func Open(ctx context.Context, url string, opts Options) (*MetaStore, error) {
 	// more than a second), so a restarted server costs no failed request;
 	// the health check also drops dead ones in the background.
 	cfg.HealthCheckPeriod = 10 * time.Second
+	sh := &shards{}
+	cfg.AfterConnect, cfg.BeforeClose = sh.connected, sh.closing
 	if t := tracer(opts.Logger); t != nil {
 		cfg.ConnConfig.Tracer = t
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,11 +75,16 @@ func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload, q silo.Quo
 		// is one round trip and a transaction of its own (BEGIN and COMMIT
 		// would be two more; durable creates are bound by round trips).
 		return s.exec(ctx, func(ctx context.Context) error {
-			_, err := s.pool.Exec(ctx, `WITH usage AS (`+addUsage+`)
+			c, err := s.pool.Acquire(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Release()
+			_, err = c.Exec(ctx, `WITH usage AS (`+addUsage+`)
 				INSERT INTO uploads (id, project, bytes, filename, purpose, mime_type,
 					created_at, expires_at, status, file_expires_after)
 				VALUES ($6, $1, $7, $8, $9, $10, $11, $12, $13, $14)`,
-				u.Project, rand.IntN(usageShards), d.Bytes, d.Files, d.PendingUploads,
+				u.Project, shardOf(c.Conn()), d.Bytes, d.Files, d.PendingUploads,
 				u.ID, u.Bytes, u.Filename, u.Purpose, u.MimeType,
 				u.CreatedAt, u.ExpiresAt, string(u.Status), u.FileExpiresAfter)
 			return err
