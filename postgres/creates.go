@@ -33,13 +33,13 @@ const (
 // creates makes the Uploads that no quota limits (group commit): a create
 // that finds fewer than createLanes batches under way is sent at once, in a
 // batch of its own; one that finds them all busy waits, and the first of
-// those waiting, once a lane is free, sends itself and every create that
-// queued behind it (up to maxCreateBatch) in one batch: their statements in one round trip (a
-// pipeline with one Sync), which PostgreSQL runs as one transaction with one
-// commit. So concurrent creates share round trips, statements' overhead and
-// WAL flushes, and a lone create waits for nobody. No goroutine of its own:
-// each batch is sent by the caller at its head, which answers the others
-// after the commit.
+// those waiting, once a lane is free, sends itself and the creates queued
+// behind it (up to maxCreateBatch) in one batch: their statements in one
+// round trip (a pipeline with one Sync), which PostgreSQL runs as one
+// transaction with one commit. So concurrent creates share round trips,
+// statements' overhead and WAL flushes, and a lone create waits for nobody.
+// No goroutine of its own: each batch is sent by the caller at its head,
+// which answers the others after the commit.
 type creates struct {
 	commit func(ctx context.Context, batch []*createOp) []error // the store's commitCreates
 
@@ -127,10 +127,10 @@ func (s *MetaStore) commitCreates(ctx context.Context, batch []*createOp) []erro
 	return errs
 }
 
-// sendCreates runs the batch's statements in one round trip, on one connection and
-// its usage shard, in project order: transactions of several instances that
-// share a shard then take the rows of projects in one order, and never wait
-// for each other in a circle.
+// sendCreates runs the batch's statements in one round trip, on one
+// connection and its usage shard, in project order: transactions of several
+// instances that share a shard then take the rows of projects in one order,
+// and never wait for each other in a circle.
 func (s *MetaStore) sendCreates(ctx context.Context, batch []*createOp) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
