@@ -43,8 +43,9 @@ type Options struct {
 // MetaStore is a silo.MetaStore in a PostgreSQL database. It is safe for
 // concurrent use, by many goroutines and by many processes over one database.
 type MetaStore struct {
-	pool *pgxpool.Pool
-	opts Options
+	pool    *pgxpool.Pool
+	opts    Options
+	creates creates
 }
 
 var _ silo.MetaStore = (*MetaStore)(nil)
@@ -77,6 +78,8 @@ func Open(ctx context.Context, url string, opts Options) (*MetaStore, error) {
 	// more than a second), so a restarted server costs no failed request;
 	// the health check also drops dead ones in the background.
 	cfg.HealthCheckPeriod = 10 * time.Second
+	sh := &shards{}
+	cfg.AfterConnect, cfg.BeforeClose = sh.connected, sh.closing
 	if t := tracer(opts.Logger); t != nil {
 		cfg.ConnConfig.Tracer = t
 	}
@@ -85,6 +88,7 @@ func Open(ctx context.Context, url string, opts Options) (*MetaStore, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &MetaStore{pool: pool, opts: opts}
+	s.creates.commit = s.commitCreates
 	mctx, cancel := context.WithTimeout(ctx, opts.OpTimeout+opts.ConnectTimeout)
 	defer cancel()
 	if err := migrate(mctx, pool); err != nil {

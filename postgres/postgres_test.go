@@ -136,3 +136,36 @@ func TestOpen_BadURL(t *testing.T) {
 		t.Errorf("Open of a bad URL: got %v, want an error that does not show the password", err)
 	}
 }
+
+// TestCreateUpload_Batch checks the group commit's batch: Uploads of several
+// projects made in one transaction, each counted in its project's usage; and
+// when one of them cannot be made (its id is taken), only that one fails.
+func TestCreateUpload_Batch(t *testing.T) {
+	s := open(t, freshSchema(t), postgres.Options{})
+	defer s.Close()
+	ctx := context.Background()
+	upload := func(id, project string) *silo.Upload {
+		return &silo.Upload{ID: id, Project: project, Bytes: 10, Filename: "f.jsonl", Purpose: "batch",
+			MimeType: "application/jsonl", CreatedAt: 1_700_000_000, ExpiresAt: 1_700_003_600, Status: silo.StatusPending}
+	}
+	if err := s.CreateUpload(ctx, upload("upload_taken", "b"), silo.Quota{}); err != nil {
+		t.Fatalf("CreateUpload: %v", err)
+	}
+	batch := []*silo.Upload{upload("upload_1", "c"), upload("upload_2", "a"), upload("upload_taken", "b"), upload("upload_3", "a")}
+	errs := postgres.CommitCreates(ctx, s, batch)
+	for i, u := range batch {
+		if wantErr := u.ID == "upload_taken"; (errs[i] != nil) != wantErr {
+			t.Errorf("create %s in the batch: error %v, want an error: %t", u.ID, errs[i], wantErr)
+		}
+	}
+	for _, u := range batch {
+		if got, err := s.GetUpload(ctx, u.Project, u.ID); err != nil || got.Filename != u.Filename {
+			t.Errorf("GetUpload %s of %s after the batch: %+v, %v", u.ID, u.Project, got, err)
+		}
+	}
+	for project, want := range map[string]int64{"a": 2, "b": 1, "c": 1} {
+		if got, err := s.Usage(ctx, project); err != nil || got.PendingUploads != want {
+			t.Errorf("Usage of %s: %+v, %v; want %d pending uploads", project, got, err, want)
+		}
+	}
+}

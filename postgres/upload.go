@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -71,20 +70,12 @@ func (r *uploadRow) view(ctx context.Context, q querier) (*silo.Upload, error) {
 
 // CreateUpload implements silo.MetaStore.
 func (s *MetaStore) CreateUpload(ctx context.Context, u *silo.Upload, q silo.Quota) error {
-	if d := (silo.Usage{PendingUploads: 1}); !limits(d, q) {
+	if !limits(silo.Usage{PendingUploads: 1}, q) {
 		// No check to make: the Upload and its usage in one statement, which
 		// is one round trip and a transaction of its own (BEGIN and COMMIT
-		// would be two more; durable creates are bound by round trips).
-		return s.exec(ctx, func(ctx context.Context) error {
-			_, err := s.pool.Exec(ctx, `WITH usage AS (`+addUsage+`)
-				INSERT INTO uploads (id, project, bytes, filename, purpose, mime_type,
-					created_at, expires_at, status, file_expires_after)
-				VALUES ($6, $1, $7, $8, $9, $10, $11, $12, $13, $14)`,
-				u.Project, rand.IntN(usageShards), d.Bytes, d.Files, d.PendingUploads,
-				u.ID, u.Bytes, u.Filename, u.Purpose, u.MimeType,
-				u.CreatedAt, u.ExpiresAt, string(u.Status), u.FileExpiresAfter)
-			return err
-		})
+		// would be two more; durable creates are bound by round trips), sent
+		// with the creates waiting beside it.
+		return s.creates.do(ctx, u)
 	}
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if err := take(ctx, tx, u.Project, silo.Usage{PendingUploads: 1}, q); err != nil {
