@@ -17,9 +17,9 @@ import (
 // circle.
 //
 // A project's usage is the sum of its rows (shards, migration 0004). A change
-// that raises no count its quota limits goes to one shard picked at random:
-// it needs no check, and concurrent creates of one project then rarely wait
-// for each other's commit. A change that raises a limited count first locks
+// that raises no count its quota limits goes to one shard (below): it needs
+// no check, and concurrent creates of one project do not wait for each
+// other's commit. A change that raises a limited count first locks
 // shard 0, which every such change does (so they take turns), then every
 // shard of the project, and checks their sum: its own statement sees every
 // change committed before it, and a change to another shard still under way
