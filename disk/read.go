@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"runtime/debug"
 
 	"github.com/silo-dev/silo"
 )
@@ -66,86 +65,11 @@ func (r *blobReader) Read(p []byte) (int, error) { return r.lr.Read(p) }
 // WriteTo hands w the *io.LimitedReader of the file, so that a w that is an
 // io.ReaderFrom sees the file itself: net/http's ResponseWriter passes it to
 // the TCP connection, which sends it with sendfile, and an *os.File copies it
-// in the kernel. Other writers — an md5 hash — are given the bytes where they
-// are in the page cache, through a read-only mapping of the file, and are
-// written mapWindow at a time; where the kernel will not map the file, they
-// get large writes from a pooled buffer.
+// in the kernel. Other writers get large writes from a pooled buffer.
 func (r *blobReader) WriteTo(w io.Writer) (int64, error) {
 	if _, ok := w.(io.ReaderFrom); ok {
 		return io.Copy(w, &r.lr)
 	}
-	n, err := r.writeMapped(w)
-	if err != errNotMapped {
-		return n, err
-	}
-	m, err := r.writeCopied(w)
-	return n + m, err
-}
-
-// mapWindow is how much of a file writeMapped maps at once, and mapWrite
-// how much it writes at once, so that a writer that checks a context
-// between writes stops soon.
-const (
-	mapWindow = 16 << 20
-	mapWrite  = 1 << 20
-)
-
-// errNotMapped is writeMapped's answer when the kernel will not map the
-// file: the rest of the range is left to copy.
-var errNotMapped = errors.New("disk: not mapped")
-
-// writeMapped writes the rest of the range to w from mappings of the file.
-// The file's offset follows the bytes written. A blob file is never changed
-// once stored, but should one be cut short underneath (by hand), reading
-// past its end fails with an error instead of crashing the server.
-func (r *blobReader) writeMapped(w io.Writer) (int64, error) {
-	pos, err := r.f.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return 0, errNotMapped
-	}
-	page := int64(os.Getpagesize())
-	var n int64
-	defer func() { r.f.Seek(pos, io.SeekStart) }()
-	for r.lr.N > 0 {
-		base := pos &^ (page - 1)
-		size := min(pos-base+r.lr.N, mapWindow)
-		b, err := mapFile(r.f, base, int(size))
-		if err != nil {
-			return n, errNotMapped
-		}
-		m, err := writeFaultSafe(w, b[pos-base:])
-		unmapFile(b)
-		n += int64(m)
-		pos += int64(m)
-		r.lr.N -= int64(m)
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-// writeFaultSafe writes b to w mapWrite at a time. b is mapped from a file:
-// a fault reading it (the file cut short) is an error, not a crash.
-func writeFaultSafe(w io.Writer, b []byte) (n int, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("disk: blob file changed while read: %v", p)
-		}
-	}()
-	for n < len(b) {
-		m, err := w.Write(b[n:min(n+mapWrite, len(b))])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-// writeCopied writes the rest of the range to w through a pooled buffer.
-func (r *blobReader) writeCopied(w io.Writer) (int64, error) {
 	bw := writers.Get().(*bufio.Writer)
 	bw.Reset(w)
 	defer func() {

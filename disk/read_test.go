@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/silo-dev/silo/disk"
@@ -177,64 +176,5 @@ func TestBlobReader_HTTP(t *testing.T) {
 				t.Errorf("body: got %d bytes, want %d", len(got), len(want))
 			}
 		})
-	}
-}
-
-// TestBlobReader_WriteToMapped hashes ranges of a blob over several of the
-// windows a plain writer is given the bytes in, from offsets on and off page
-// bounds, and reads a blob cut short underneath: an error, not a crash.
-func TestBlobReader_WriteToMapped(t *testing.T) {
-	dir := t.TempDir()
-	s := openStore(t, dir)
-	const size = 40<<20 + 4097
-	data := make([]byte, size)
-	for i := range data {
-		data[i] = byte(i*7 + i>>13)
-	}
-	put(t, s, "parts/part_big", data)
-	for _, r := range []struct{ off, n int64 }{{0, -1}, {1, size - 1}, {4095, 16<<20 + 2}, {4096, 32 << 20}, {16<<20 - 1, 3}, {size - 5, -1}} {
-		rc, err := s.Open(context.Background(), "parts/part_big", r.off, r.n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := data[r.off:]
-		if r.n >= 0 {
-			want = want[:r.n]
-		}
-		h := sha256.New()
-		n, err := rc.(io.WriterTo).WriteTo(h)
-		if err != nil || n != int64(len(want)) {
-			t.Fatalf("range %d+%d: WriteTo %d, %v; want %d", r.off, r.n, n, err, len(want))
-		}
-		if got, want := h.Sum(nil), sha256.Sum256(want); !bytes.Equal(got, want[:]) {
-			t.Errorf("range %d+%d: hash %x, want %x", r.off, r.n, got, want)
-		}
-		// Nothing is left to read after it.
-		if m, err := rc.Read(make([]byte, 10)); m != 0 || err != io.EOF {
-			t.Errorf("range %d+%d: a Read after WriteTo: %d, %v", r.off, r.n, m, err)
-		}
-		rc.Close()
-	}
-
-	rc, err := s.Open(context.Background(), "parts/part_big", 0, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	var files []string
-	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err == nil && strings.Contains(d.Name(), "part_big") {
-			files = append(files, path)
-		}
-		return nil
-	})
-	if len(files) != 1 {
-		t.Fatalf("blob files: %v", files)
-	}
-	if err := os.Truncate(files[0], 20<<20); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := rc.(io.WriterTo).WriteTo(sha256.New()); err == nil {
-		t.Fatalf("a blob cut to 20 MiB under a reader of %d: WriteTo wrote %d with no error", size, n)
 	}
 }

@@ -87,19 +87,3 @@ func allocate(f *os.File, size int64) error {
 	}
 	return err
 }
-
-// mapFile maps n bytes of f from off, a multiple of the page size, for
-// reading, with the pages of the page cache mapped at once (MAP_POPULATE)
-// rather than one fault at a time.
-func mapFile(f *os.File, off int64, n int) ([]byte, error) {
-	var b []byte
-	err := control(f, func(fd int) error {
-		var err error
-		b, err = unix.Mmap(fd, off, n, unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
-		return err
-	})
-	return b, err
-}
-
-// unmapFile undoes mapFile.
-func unmapFile(b []byte) error { return unix.Munmap(b) }

@@ -3,7 +3,6 @@
 package disk
 
 import (
-	"errors"
 	"math"
 	"os"
 )
@@ -23,8 +22,3 @@ func freeSpace(dir string) (int64, error) { return math.MaxInt64, nil }
 
 // allocate gives f size bytes by writing zeros.
 func allocate(f *os.File, size int64) error { return writeZeros(f, size) }
-
-// mapFile is not used off Linux: readers copy instead.
-func mapFile(f *os.File, off int64, n int) ([]byte, error) { return nil, errors.ErrUnsupported }
-
-func unmapFile(b []byte) error { return nil }

@@ -299,47 +299,24 @@ func hashBlob(ctx context.Context, blobs silo.BlobStore, h hash.Hash, p *silo.Pa
 	}
 	defer rc.Close()
 	var n int64
-	if wt, ok := rc.(io.WriterTo); ok {
-		// A reader that writes itself may hand over its bytes without a
-		// copy: a disk blob, from the page cache.
-		n, err = wt.WriteTo(ctxWriter{ctx, h})
+	for {
+		if err := ctx.Err(); err != nil {
+			return err // the Service is closing: stop between reads
+		}
+		m, err := rc.Read(buf)
+		h.Write(buf[:m])
+		n += int64(m)
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			return err
-		}
-	} else {
-		for {
-			if err := ctx.Err(); err != nil {
-				return err // the Service is closing: stop between reads
-			}
-			m, err := rc.Read(buf)
-			h.Write(buf[:m])
-			n += int64(m)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
 		}
 	}
 	if n != p.Size {
 		return io.ErrUnexpectedEOF
 	}
 	return nil
-}
-
-// ctxWriter writes to w until ctx ends: a Service that is closing stops
-// hashing between writes.
-type ctxWriter struct {
-	ctx context.Context
-	w   io.Writer
-}
-
-func (c ctxWriter) Write(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.w.Write(p)
 }
 
 // prefix returns how many of the first partIDs the chain has hashed, in that
