@@ -413,26 +413,24 @@ func TestMD5_InlineOnly(t *testing.T) {
 func TestConfig_SetMD5OnArrival(t *testing.T) {
 	for _, tc := range []struct {
 		mode              string
-		remote            bool
 		noArrival, noBack bool
 	}{
-		{"auto", false, false, false},
-		{"auto", true, false, true},
-		{"on", true, false, false},
-		{"true", false, false, false},
-		{"inline", false, false, true},
-		{"off", false, true, true},
-		{"false", true, true, true},
+		{"auto", false, true},
+		{"on", false, false},
+		{"true", false, false},
+		{"inline", false, true},
+		{"off", true, true},
+		{"false", true, true},
 	} {
 		var c service.Config
-		if err := c.SetMD5OnArrival(tc.mode, tc.remote); err != nil {
+		if err := c.SetMD5OnArrival(tc.mode); err != nil {
 			t.Fatalf("%s: %v", tc.mode, err)
 		}
 		if c.NoArrivalMD5 != tc.noArrival || c.NoMD5ReadBack != tc.noBack {
-			t.Errorf("%s (remote %v): NoArrivalMD5 %v, NoMD5ReadBack %v; want %v, %v", tc.mode, tc.remote, c.NoArrivalMD5, c.NoMD5ReadBack, tc.noArrival, tc.noBack)
+			t.Errorf("%s: NoArrivalMD5 %v, NoMD5ReadBack %v; want %v, %v", tc.mode, c.NoArrivalMD5, c.NoMD5ReadBack, tc.noArrival, tc.noBack)
 		}
 	}
-	if err := new(service.Config).SetMD5OnArrival("sometimes", false); err == nil {
+	if err := new(service.Config).SetMD5OnArrival("sometimes"); err == nil {
 		t.Error("an unknown mode was taken")
 	}
 }

@@ -210,17 +210,15 @@ const (
 // SetMD5OnArrival sets NoArrivalMD5 and NoMD5ReadBack from mode: "on" hashes
 // each part inline as it arrives when it is next in its Upload's md5 chain,
 // and reads back the parts that overtook the chain; "inline" only hashes
-// inline; "off" neither; "auto" is "on" over local blobs, where a read-back
-// comes from the page cache, and "inline" over remote ones (remoteBlobs),
-// where it would be a second GET of those bytes. "true" and "false" are "on"
-// and "off". See docs/PERFORMANCE.md for what each costs.
-func (c *Config) SetMD5OnArrival(mode string, remoteBlobs bool) error {
+// inline; "off" neither; "auto", the default, is "inline" (with disk blobs
+// too: there, "on" cost the parts of a parallel client a second md5 pass and
+// a copy out of the page cache on every upload, sending md5 or not, and
+// saved a complete with md5 less than that pass). "true" and "false" are
+// "on" and "off". See docs/PERFORMANCE.md for what each costs.
+func (c *Config) SetMD5OnArrival(mode string) error {
 	switch mode {
 	case MD5OnArrivalAuto:
-		if remoteBlobs {
-			return c.SetMD5OnArrival(MD5OnArrivalInline, false)
-		}
-		return c.SetMD5OnArrival(MD5OnArrivalOn, false)
+		return c.SetMD5OnArrival(MD5OnArrivalInline)
 	case MD5OnArrivalOn, "true":
 		c.NoArrivalMD5, c.NoMD5ReadBack = false, false
 	case MD5OnArrivalInline:

@@ -15,7 +15,6 @@ import (
 
 	"github.com/silo-dev/silo"
 	"github.com/silo-dev/silo/console"
-	"github.com/silo-dev/silo/disk"
 	shttp "github.com/silo-dev/silo/http"
 	"github.com/silo-dev/silo/metrics"
 	"github.com/silo-dev/silo/service"
@@ -91,7 +90,7 @@ the credentials in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.`,
 	f.DurationVar(&c.reapInterval, "reap-interval", service.DefaultReapInterval, "how often expired uploads, expired files and garbage are cleaned up")
 	f.DurationVar(&c.sweepEvery, "sweep-interval", service.DefaultSweepInterval, "how often bytes that no record names (left by a crash) and unfinished S3 multipart uploads are looked for and removed")
 	f.DurationVar(&c.orphanGrace, "orphan-grace", service.DefaultOrphanGrace, "how old such bytes must be before the periodic sweep removes them: longer than any part takes to arrive, since another instance may be writing them")
-	f.StringVar(&c.md5OnArrival, "md5-on-arrival", service.MD5OnArrivalAuto, "hash parts as they arrive, so that a complete with md5 and the parts in upload order finds the digest ready: on (inline, and parts that overtook the chain read back), inline (inline only), off, or auto (on with file: blobs, inline with s3:)")
+	f.StringVar(&c.md5OnArrival, "md5-on-arrival", service.MD5OnArrivalAuto, "hash parts as they arrive, so that a complete with md5 and the parts in upload order finds the digest ready: on (inline, and parts that overtook the chain read back), inline (inline only), off, or auto (inline)")
 	f.Lookup("md5-on-arrival").NoOptDefVal = service.MD5OnArrivalOn
 	f.DurationVar(&c.garbageGrace, "garbage-grace", 10*time.Minute, "how long the bytes of a deleted or expired file (and of dropped parts) are kept, so that downloads under way finish")
 	f.DurationVar(&c.shutdownWait, "shutdown-wait", 30*time.Second, "how long a shutdown waits for requests in flight")
@@ -145,7 +144,7 @@ func (c serveConfig) check() error {
 	if c.quota.Files < 0 || c.quota.PendingUploads < 0 {
 		return usageError{fmt.Errorf("--quota-files %d, --quota-pending-uploads %d: expected a count, 0 for no limit", c.quota.Files, c.quota.PendingUploads)}
 	}
-	if err := new(service.Config).SetMD5OnArrival(c.md5OnArrival, false); err != nil {
+	if err := new(service.Config).SetMD5OnArrival(c.md5OnArrival); err != nil {
 		return usageError{fmt.Errorf("--md5-on-arrival: %w", err)}
 	}
 	return nil
@@ -206,8 +205,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		UploadTTL: c.uploadTTL, GarbageGrace: c.garbageGrace, Quota: c.quota,
 		ReapInterval: c.reapInterval, SweepInterval: c.sweepEvery, OrphanGrace: c.orphanGrace, SharedStores: st.shared, Logger: log,
 	}
-	_, localBlobs := st.blobs.(*disk.Store)
-	scfg.SetMD5OnArrival(c.md5OnArrival, !localBlobs) // checked by check
+	scfg.SetMD5OnArrival(c.md5OnArrival) // checked by check
 	meta, blobs := st.meta, st.blobs
 	var m *metrics.Metrics
 	if c.metrics {
