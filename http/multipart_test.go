@@ -439,15 +439,7 @@ func BenchmarkFormReader(b *testing.B) {
 	for b.Loop() {
 		m := newFormReader(socketish{bytes.NewReader(body)}, boundary)
 		p, err := m.nextPart(1 << 20)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for err == nil {
-			_, err = p.Read(dst)
-		}
-		if err != io.EOF {
-			b.Fatal(err)
-		}
+		readField(b, p, err, dst)
 		m.release()
 	}
 }
@@ -458,14 +450,20 @@ func BenchmarkFormReader_Std(b *testing.B) {
 	for b.Loop() {
 		mr := multipart.NewReader(bufio.NewReaderSize(socketish{bytes.NewReader(body)}, 256<<10), boundary)
 		p, err := mr.NextPart()
-		if err != nil {
-			b.Fatal(err)
-		}
-		for err == nil {
-			_, err = p.Read(dst)
-		}
-		if err != io.EOF {
-			b.Fatal(err)
-		}
+		readField(b, p, err, dst)
+	}
+}
+
+// readField reads the field p, which nextPart or NextPart returned with err,
+// to its end through dst.
+func readField(b *testing.B, p io.Reader, err error, dst []byte) {
+	if err != nil {
+		b.Fatal(err)
+	}
+	for err == nil {
+		_, err = p.Read(dst)
+	}
+	if err != io.EOF {
+		b.Fatal(err)
 	}
 }

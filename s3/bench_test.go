@@ -12,12 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/silo-dev/silo/internal/procstat"
 )
 
 // TestPutBench measures the store's Put and Open against minio-go v7 straight
@@ -77,12 +78,12 @@ func TestPutBench(t *testing.T) {
 				if op == "get" && !getToo {
 					continue
 				}
-				waitIdle(minioPID)
+				procstat.WaitIdle(context.Background(), minioPID)
 				keys := make([]string, blobs)
 				for i := range keys {
 					keys[i] = fmt.Sprintf("bench/%s/%d", benchKey(b.name), i)
 				}
-				start, self0, minio0 := time.Now(), selfCPU(), procCPU(minioPID)
+				start, self0, minio0 := time.Now(), procstat.Self(), procstat.CPU(minioPID)
 				var err error
 				if op == "put" {
 					err = forEach(blobs, parallel, func(i int) error {
@@ -91,9 +92,9 @@ func TestPutBench(t *testing.T) {
 				} else {
 					err = forEach(blobs, 1, func(i int) error { return b.get(ctx, keys[i], blobSize) })
 				}
-				wall, self := time.Since(start), selfCPU()-self0
-				waitIdle(minioPID)
-				mcpu := procCPU(minioPID) - minio0
+				wall, self := time.Since(start), procstat.Self()-self0
+				procstat.WaitIdle(context.Background(), minioPID)
+				mcpu := procstat.CPU(minioPID) - minio0
 				if err != nil {
 					t.Fatalf("%s %s: %v", b.name, op, err)
 				}
@@ -301,44 +302,4 @@ func forEach(n, parallel int, fn func(i int) error) error {
 	close(next)
 	wg.Wait()
 	return first
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// procCPU is the user and system CPU time of process pid so far, or 0.
-func procCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ
-}
-
-// waitIdle returns once process pid used at most 20 ms of CPU in 250 ms, or
-// after 30 s.
-func waitIdle(pid int) {
-	if pid <= 0 {
-		return
-	}
-	for range 120 {
-		c0 := procCPU(pid)
-		time.Sleep(250 * time.Millisecond)
-		if procCPU(pid)-c0 <= 20*time.Millisecond {
-			return
-		}
-	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/silo-dev/silo/internal/procstat"
 )
 
 // downloadResult is the download figure: MB/s of each run of a whole File
@@ -55,7 +57,7 @@ func (b *bench) download(ctx context.Context, rep *report) error {
 					name = "direct"
 				}
 			}
-			cpu0, self0, minio0 := serverCPU(server), selfCPU(), procCPU(b.cfg.minioPID)
+			cpu0, self0, minio0 := serverCPU(server), procstat.Self(), procstat.CPU(b.cfg.minioPID)
 			start := time.Now()
 			var n int64
 			var err error
@@ -76,12 +78,12 @@ func (b *bench) download(ctx context.Context, rep *report) error {
 			}
 			mbps := float64(n) / 1e6 / d.Seconds()
 			scpu := (serverCPU(server) - cpu0).Seconds() / gib
-			mcpu := (procCPU(b.cfg.minioPID) - minio0).Seconds() / gib
+			mcpu := (procstat.CPU(b.cfg.minioPID) - minio0).Seconds() / gib
 			b.logf("download run %d %-6s %7.1f MB/s  server %.2f, minio %.2f CPU s/GiB", r, name, mbps, scpu, mcpu)
 			if r == 0 {
 				continue
 			}
-			clientCPU = append(clientCPU, (selfCPU()-self0).Seconds()/gib)
+			clientCPU = append(clientCPU, (procstat.Self()-self0).Seconds()/gib)
 			if isSilo {
 				res.Silo = append(res.Silo, mbps)
 				siloCPU = append(siloCPU, scpu)

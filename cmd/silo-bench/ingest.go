@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/openai/openai-go/v3"
+
+	"github.com/silo-dev/silo/internal/procstat"
 )
 
 // ingestResult is the ingest figure: MB/s of each run, per side, and the CPU
@@ -125,11 +127,11 @@ func (b *bench) ingest(ctx context.Context, rep *report) error {
 func md5PassCPU(data *payload) float64 {
 	h := md5.New()
 	part := data.base
-	c0 := selfCPU()
+	c0 := procstat.Self()
 	for done := int64(0); done < 1<<30; done += int64(len(part)) {
 		h.Write(part)
 	}
-	return (selfCPU() - c0).Seconds()
+	return (procstat.Self() - c0).Seconds()
 }
 
 // rawPartTo sends part i of an Upload of srv as a streamed multipart body.
@@ -185,16 +187,16 @@ func (b *bench) measureSend(ctx context.Context, server *child, n int, send send
 	if server != nil && server != b.sink {
 		rb0, cb0 = server.md5Bytes(ctx)
 	}
-	cpu0, self0, minio0 := serverCPU(server), selfCPU(), procCPU(b.cfg.minioPID)
+	cpu0, self0, minio0 := serverCPU(server), procstat.Self(), procstat.CPU(b.cfg.minioPID)
 	_, elapsed, err := sendAll(ctx, n, b.cfg.parallel, 0, send)
 	if err != nil {
 		return ingestRun{}, err
 	}
-	self1 := selfCPU()
+	self1 := procstat.Self()
 	if server != nil {
 		server.waitQuiet(ctx)
 	}
-	cpu1, minio1 := serverCPU(server), procCPU(b.cfg.minioPID)
+	cpu1, minio1 := serverCPU(server), procstat.CPU(b.cfg.minioPID)
 	var rb1, cb1 float64
 	if server != nil && server != b.sink {
 		rb1, cb1 = server.md5Bytes(ctx)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/openai/openai-go/v3"
+
+	"github.com/silo-dev/silo/internal/procstat"
 )
 
 // maxCreates bounds the creates loop whatever --create-time says.
@@ -28,7 +30,7 @@ type createsResult struct {
 // creates runs --clients loops of POST /uploads for --create-time.
 func (b *bench) creates(ctx context.Context, rep *report) error {
 	res := &createsResult{Clients: b.cfg.clients}
-	cpu0, self0 := b.silo.cpu(), selfCPU()
+	cpu0, self0 := b.silo.cpu(), procstat.Self()
 	lat, d, err := hammer(ctx, b.cfg.clients, b.cfg.createTime, maxCreates, func(ctx context.Context) error {
 		_, err := b.newUpload(ctx, 1)
 		return err
@@ -41,7 +43,7 @@ func (b *bench) creates(ctx context.Context, rep *report) error {
 	res.PerSecond = float64(res.Count) / d.Seconds()
 	res.Latency = summarize(lat)
 	res.ServerCPU = ms(b.silo.cpu()-cpu0) / float64(res.Count)
-	res.ClientCPU = ms(selfCPU()-self0) / float64(res.Count)
+	res.ClientCPU = ms(procstat.Self()-self0) / float64(res.Count)
 	b.logf("%d creates from %d clients in %.1fs: %.0f/s, p50 %.1f ms, p99 %.1f ms",
 		res.Count, res.Clients, res.Seconds, res.PerSecond, res.Latency.P50, res.Latency.P99)
 	rep.Creates = res

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/silo-dev/silo/internal/procstat"
 )
 
 // child is a server the benchmark runs as a child process, so that its memory
@@ -137,53 +139,11 @@ func (c *child) resetPeak() error {
 }
 
 // cpu returns the user and system CPU time the child has used so far.
-func (c *child) cpu() time.Duration { return procCPU(c.cmd.Process.Pid) }
+func (c *child) cpu() time.Duration { return procstat.CPU(c.cmd.Process.Pid) }
 
-// procCPU returns the user and system CPU time process pid has used so far,
-// 0 if unknown.
-func procCPU(pid int) time.Duration {
-	if pid <= 0 {
-		return 0
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name, which may hold spaces, in parentheses.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0
-	}
-	var utime, stime int64
-	fmt.Sscan(f[11], &utime)
-	fmt.Sscan(f[12], &stime)
-	const ticks = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticks
-}
-
-// waitQuiet returns once the child has used at most 20ms of CPU in 250ms, or
-// after 30s: work it does after answering (hashing, write-back) is over.
-func (c *child) waitQuiet(ctx context.Context) {
-	for range 120 {
-		c0 := c.cpu()
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(250 * time.Millisecond):
-		}
-		if c.cpu()-c0 <= 20*time.Millisecond {
-			return
-		}
-	}
-}
-
-// selfCPU is the CPU time this process (the client) has used so far.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+// waitQuiet returns once the child is idle (procstat.WaitIdle): work it does
+// after answering (hashing, write-back) is over.
+func (c *child) waitQuiet(ctx context.Context) { procstat.WaitIdle(ctx, c.cmd.Process.Pid) }
 
 // freeAddr returns a loopback address with a port free at the moment.
 func freeAddr() (string, error) {
