@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/silo-dev/silo"
 	shttp "github.com/silo-dev/silo/http"
+	"github.com/silo-dev/silo/internal/atomicfile"
 )
 
 // filesCommand is `silo files create|retrieve|delete|list|content`.
@@ -177,7 +177,9 @@ func filesContentCommand(c *clientConfig) *cobra.Command {
 				_, err := io.Copy(c.e.stdout, rc)
 				return err
 			}
-			if err := writeFileFrom(output, rc); err != nil {
+			// Through a temporary file renamed into place: an interrupted
+			// download leaves no partial file under that name.
+			if err := atomicfile.Write(output, rc, 0o644, false); err != nil {
 				return err
 			}
 			fmt.Fprintf(c.e.stderr, "Wrote output to: %s\n", output)
@@ -187,27 +189,4 @@ func filesContentCommand(c *clientConfig) *cobra.Command {
 	cmd.Flags().StringVar(&id, "file-id", "", "id of the File")
 	cmd.Flags().StringVarP(&output, "output", "o", "", "file to write, or - for stdout (default stdout)")
 	return cmd
-}
-
-// writeFileFrom writes r to path through a temporary file renamed into place,
-// so that an interrupted download leaves no partial file under that name.
-func writeFileFrom(path string, r io.Reader) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	err = tmp.Chmod(0o644)
-	if err == nil {
-		_, err = io.Copy(tmp, r)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
